@@ -1,0 +1,89 @@
+"""Every setting of the bot, typed, in one place.
+
+Read from environment variables and an optional `.env` file in the working directory. The README's
+settings table lists the same names, defaults and meanings; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+class OpenAIApi(StrEnum):
+    """Which OpenAI API shape the LLM engine speaks."""
+
+    responses = "responses"  # OpenAI's Responses API
+    chat = "chat"  # Chat Completions, for OpenAI-compatible servers
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: SecretStr | None = Field(
+        None, description="Bot token (xoxb-…) of a single-workspace install."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, description="App-level token (xapp-…): when set, `run` uses Socket Mode."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="Signing secret: verifies requests in HTTP mode."
+    )
+    slack_api_url: str = Field(
+        DEFAULT_SLACK_API_URL, description="Slack Web API base URL (tests point it at the fake)."
+    )
+    database_url: str = Field(
+        "sqlite:///asap-coach.db",
+        description="SQLAlchemy URL; PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    encryption_key: SecretStr | None = Field(
+        None,
+        description="Fernet key for stored bot tokens; on SQLite a key file beside the database "
+        "is made when unset.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, description="Enables the LLM engines; unset = built-in offline engine."
+    )
+    openai_base_url: str | None = Field(
+        None, description="OpenAI-compatible server URL (e.g. http://localhost:11434/v1)."
+    )
+    openai_model: str = Field("gpt-4.1-mini", description="Model name for the LLM engines.")
+    openai_api: OpenAIApi = Field(
+        OpenAIApi.responses,
+        description="`responses` (OpenAI) or `chat` (Chat Completions, compatible servers).",
+    )
+    openai_timeout_seconds: float = Field(20.0, gt=0, description="Timeout of one LLM call.")
+    host: str = Field("0.0.0.0", description="HTTP mode: address to listen on.")
+    port: int = Field(3000, ge=0, le=65535, description="HTTP mode: port to listen on.")
+    http_threads: int = Field(8, ge=1, description="HTTP mode: worker threads of the server.")
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def sqlite_path(self) -> Path | None:
+        """The database file of a file-backed SQLite URL, else None."""
+        prefix = "sqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        path = self.database_url.removeprefix(prefix).split("?", 1)[0]
+        return Path(path) if path and path != ":memory:" else None
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    return Settings(**overrides)
