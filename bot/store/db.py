@@ -1,0 +1,49 @@
+"""Engine and sessions for the configured database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def create_db_engine(database_url: str) -> Engine:
+    if database_url.startswith("sqlite"):
+        engine = create_engine(database_url, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _tune_sqlite_connection)
+        return engine
+    return create_engine(database_url, pool_pre_ping=True)
+
+
+def _tune_sqlite_connection(dbapi_connection, _record) -> None:
+    # WAL lets readers run while a listener writes; the busy timeout makes concurrent writers
+    # (bolt runs listeners on a thread pool) wait for each other instead of failing at once.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    """One engine and its session factory, shared by every part of the bot."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.engine = create_db_engine(database_url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session committed when the block ends cleanly and rolled back otherwise."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
