@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(
         None, description="Signing secret: verifies requests in HTTP mode."
     )
+    slack_client_id: str | None = Field(
+        None, description="OAuth client id: with the secret, installs to many workspaces."
+    )
+    slack_client_secret: SecretStr | None = Field(
+        None, description="OAuth client secret (multi-workspace installs)."
+    )
     slack_api_url: str = Field(
         DEFAULT_SLACK_API_URL, description="Slack Web API base URL (tests point it at the fake)."
     )
@@ -82,6 +88,18 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return self.openai_api_key is not None
+
+    @property
+    def oauth_enabled(self) -> bool:
+        return self.slack_client_id is not None and self.slack_client_secret is not None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message tells the user what to set."""
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -1,0 +1,11 @@
+"""Slack glue: parse the request, ack it, hand the work to the domain. One module per surface."""
+
+from slack_bolt import App
+
+from bot.listeners import commands, deliveries
+from bot.services import Services
+
+
+def register_all(app: App, services: Services) -> None:
+    deliveries.register(app, services)
+    commands.register(app, services)

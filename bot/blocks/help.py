@@ -1,0 +1,34 @@
+"""The `/practice help` message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.text import SECTION_TEXT_LIMIT, escape, truncate
+from bot.prompt_files import read_toml
+
+UNKNOWN_SUBCOMMAND_SHOWN = 40  # characters of an unknown subcommand echoed back
+
+
+def help_message(unknown_subcommand: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for `ack`/`respond`: text plus blocks, ephemeral by default."""
+    help_text = read_toml("slack", "help.toml")
+    usage_lines = "\n".join(
+        f"`{entry['usage']}` — {entry['description']}" for entry in help_text["subcommands"]
+    )
+    blocks: list[dict[str, Any]] = []
+    if unknown_subcommand is not None:
+        shown = escape(truncate(unknown_subcommand, UNKNOWN_SUBCOMMAND_SHOWN)).replace("`", "'")
+        blocks.append(_section(help_text["unknown"].format(subcommand=shown)))
+    blocks += [
+        _section(help_text["intro"]),
+        _section(usage_lines),
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": help_text["footer"]}]},
+    ]
+    fallback = "\n".join(block["text"]["text"] for block in blocks if block["type"] == "section")
+    return {"text": fallback, "blocks": blocks}
+
+
+def _section(mrkdwn: str) -> dict[str, Any]:
+    text = truncate(mrkdwn, SECTION_TEXT_LIMIT)
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}

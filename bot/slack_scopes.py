@@ -1,0 +1,7 @@
+"""The bot scopes asap-coach asks for: exactly what its listeners and Web API calls need.
+
+deploy/slack-app-manifest.yml lists the same scopes; tests/test_manifest.py keeps them in step
+with the code.
+"""
+
+BOT_SCOPES = ("commands",)

@@ -1,0 +1,30 @@
+"""Remembering which Slack event deliveries were already handled."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.store.models import ProcessedEvent
+
+# Slack retries a delivery three times within about five minutes; a day is a generous margin.
+PROCESSED_EVENT_RETENTION = timedelta(days=1)
+
+
+def claim_event(session: Session, team_id: str, event_id: str) -> bool:
+    """Record an event id; False when it was recorded before (so this delivery is a retry)."""
+    try:
+        with session.begin_nested():
+            session.add(ProcessedEvent(team_id=team_id, event_id=event_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def purge_processed_events(session: Session, now: datetime) -> int:
+    cutoff = now - PROCESSED_EVENT_RETENTION
+    result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
+    return result.rowcount

@@ -1,0 +1,102 @@
+"""The HTTP side: Slack's request URL plus health, readiness and metrics, served by waitress."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import waitress
+from prometheus_client import make_wsgi_app
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.metrics import ACK_SECONDS, REGISTRY, SLACK_REQUESTS
+from bot.services import Services
+from bot.store.migrations import schema_is_current
+
+logger = logging.getLogger(__name__)
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+
+@dataclass
+class Probes:
+    """What /healthz and /readyz check."""
+
+    services: Services
+    scheduler_running: Callable[[], bool]
+
+    def health(self) -> tuple[int, dict]:
+        if self.scheduler_running():
+            return 200, {"status": "ok"}
+        return 503, {"status": "unhealthy", "reason": "scheduler is not running"}
+
+    def readiness(self) -> tuple[int, dict]:
+        db = self.services.db
+        try:
+            db.ping()
+            current = schema_is_current(db.engine, db.url)
+        except SQLAlchemyError as error:
+            logger.warning("readiness check failed: %s", type(error).__name__)
+            return 503, {"status": "unready", "reason": "database unreachable"}
+        if not current:
+            return 503, {"status": "unready", "reason": "schema is not at head: run migrate"}
+        return 200, {"status": "ready"}
+
+
+def build_wsgi_app(probes: Probes, bolt_app: App | None) -> WsgiApp:
+    """Route ops endpoints here; everything else goes to bolt (/slack/events, OAuth pages).
+    Without a bolt app (Socket Mode) only the ops endpoints are served."""
+    slack = _timed(SlackRequestHandler(bolt_app)) if bolt_app is not None else _not_found
+    metrics = make_wsgi_app(REGISTRY)
+    routes: dict[str, WsgiApp] = {
+        "/healthz": _json_endpoint(probes.health),
+        "/readyz": _json_endpoint(probes.readiness),
+        "/metrics": metrics,
+    }
+
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return routes.get(environ.get("PATH_INFO", ""), slack)(environ, start_response)
+
+    return application
+
+
+def serve(application: WsgiApp, host: str, port: int, threads: int) -> None:
+    waitress.serve(application, host=host, port=port, threads=threads, ident="asap-coach")
+
+
+def _timed(handler: WsgiApp) -> WsgiApp:
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status_seen: list[str] = []
+
+        def recording_start_response(status: str, headers: list, *exc_info):
+            status_seen.append(status.split(" ", 1)[0])
+            return start_response(status, headers, *exc_info)
+
+        body = handler(environ, recording_start_response)
+        ACK_SECONDS.observe(time.perf_counter() - started)
+        SLACK_REQUESTS.labels(status=status_seen[0] if status_seen else "none").inc()
+        return body
+
+    return application
+
+
+def _json_endpoint(check: Callable[[], tuple[int, dict]]) -> WsgiApp:
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        status, payload = check()
+        body = json.dumps(payload).encode()
+        reason = "OK" if status == 200 else "Service Unavailable"
+        start_response(f"{status} {reason}", [("Content-Type", "application/json")])
+        return [body]
+
+    return application
+
+
+def _not_found(environ: dict, start_response: Callable) -> Iterable[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"Not Found"]
