@@ -67,9 +67,12 @@ class Settings(BaseSettings):
         description="`responses` (OpenAI) or `chat` (Chat Completions, compatible servers).",
     )
     openai_timeout_seconds: float = Field(20.0, gt=0, description="Timeout of one LLM call.")
-    host: str = Field("0.0.0.0", description="HTTP mode: address to listen on.")
-    port: int = Field(3000, ge=0, le=65535, description="HTTP mode: port to listen on.")
-    http_threads: int = Field(8, ge=1, description="HTTP mode: worker threads of the server.")
+    host: str = Field(
+        "0.0.0.0",
+        description="Address to listen on: /slack/events (HTTP mode), /healthz, /readyz, /metrics.",
+    )
+    port: int = Field(3000, ge=0, le=65535, description="Port to listen on (both modes).")
+    http_threads: int = Field(8, ge=1, description="Worker threads of the HTTP server.")
     log_level: str = Field("INFO", description="Python logging level.")
 
     @cached_property
