@@ -1,0 +1,157 @@
+"""The offline critique engine: deterministic rules and lexicons, no network, no model.
+
+The rules are data (`prompts/critique/*.toml`, loaded by `rubric.py`); this module only applies
+them: find cue phrases, keep the most specific, score each step, find triggers, and judge whether
+an at-fault customer is given a way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from bot.coaching.compose import compose_critique
+from bot.coaching.critique import (
+    STEPS,
+    Critique,
+    CritiqueRequest,
+    EngineName,
+    StepName,
+    Steps,
+    StepVerdict,
+    Trigger,
+    TriggerKind,
+    WayOut,
+)
+from bot.coaching.rubric import Cue, Rubric, StepRubric, TriggerRule, WayOutRubric, load_rubric
+from bot.coaching.text import ReplyText, Span
+
+# Responsibility borrows from act, so act is judged first.
+_STEP_ORDER: tuple[StepName, ...] = ("apologize", "sympathize", "act", "responsibility")
+
+
+@dataclass(frozen=True)
+class CueMatch:
+    cue: Cue
+    span: Span
+
+
+def find_cues(cues: Iterable[Cue], text: ReplyText) -> list[CueMatch]:
+    """Every cue match, minus those inside a longer match of an overriding cue."""
+    matches = [
+        CueMatch(cue, Span(*found.span()))
+        for cue in cues
+        for found in cue.pattern.finditer(text.folded)
+        if found.end() > found.start()
+    ]
+    overriding = [match for match in matches if match.cue.overrides]
+    return [
+        match
+        for match in matches
+        if not any(
+            other.cue is not match.cue and other.span.contains(match.span) for other in overriding
+        )
+    ]
+
+
+def _quotes(text: ReplyText, spans: Iterable[Span]) -> list[str]:
+    """The sentences holding `spans`, each once, in reply order."""
+    quotes: dict[int, str] = {}
+    for span in sorted(spans, key=lambda span: span.start):
+        index = text.sentence_index(span.start)
+        quotes.setdefault(index, text.quote(text.sentences[index]))
+    return [quote for quote in quotes.values() if quote]
+
+
+def _capped(
+    level: int, rubric: StepRubric, text: ReplyText, trigger_kinds: set[TriggerKind]
+) -> int:
+    for cap in rubric.caps:
+        by_trigger = bool(cap.when_triggers & trigger_kinds)
+        by_phrase = cap.pattern is not None and cap.pattern.search(text.folded) is not None
+        if by_trigger or by_phrase:
+            level = min(level, cap.max_level)
+    return level
+
+
+def judge_step(
+    rubric: StepRubric,
+    text: ReplyText,
+    trigger_kinds: set[TriggerKind],
+    judged: Mapping[StepName, StepVerdict],
+) -> StepVerdict:
+    matches = find_cues(rubric.cues, text)
+    lift = rubric.lift
+    if matches:
+        level = max(match.cue.level for match in matches)
+        evidence = _quotes(text, (m.span for m in matches if m.cue.level == level))
+    elif lift and judged[lift.from_step].score >= lift.min_score:
+        level, evidence = lift.level, judged[lift.from_step].evidence
+    else:
+        level, evidence = 0, []
+    score = _capped(level, rubric, text, trigger_kinds) if evidence else 0
+    return StepVerdict(score=score, evidence=evidence if score else [], tip=rubric.tip(score))
+
+
+def _excused(rule: TriggerRule, text: ReplyText, position: int) -> bool:
+    if rule.unless_nearby is None:
+        return False
+    window = text.window(position)
+    return rule.unless_nearby.search(text.folded, window.start, window.end) is not None
+
+
+def find_triggers(rules: Iterable[TriggerRule], text: ReplyText) -> list[Trigger]:
+    triggers: list[Trigger] = []
+    for rule in rules:
+        haystack = text.masked if rule.case_sensitive else text.folded
+        quoted: set[str] = set()
+        for found in rule.pattern.finditer(haystack):
+            quote = text.quote(Span(*found.span()))
+            if quote and quote not in quoted and not _excused(rule, text, found.start()):
+                quoted.add(quote)
+                triggers.append(
+                    Trigger(kind=rule.kind, quote=quote, why=rule.why, better=rule.better)
+                )
+    return triggers
+
+
+def judge_way_out(
+    rubric: WayOutRubric, request: CritiqueRequest, text: ReplyText, triggers: list[Trigger]
+) -> WayOut:
+    context = ReplyText(
+        " \n".join(filter(None, [request.scenario_facts, request.customer_message]))
+    )
+    admitted = find_cues(rubric.at_fault, context)
+    blamed = any(trigger.kind is TriggerKind.blame_customer for trigger in triggers)
+    at_fault = blamed or (bool(admitted) and max(m.cue.level for m in admitted) > 0)
+    offers = [match for match in find_cues(rubric.offered, text) if match.cue.level > 0]
+    offered = bool(offers) and not blamed
+    return WayOut(
+        customer_at_fault=at_fault,
+        offered=offered,
+        evidence=_quotes(text, (match.span for match in offers)) if offered else [],
+        tip=rubric.tip if at_fault and not offered else "",
+    )
+
+
+class OfflineCritiqueEngine:
+    """Critiques a reply with the rubric's rules: fast, deterministic, private."""
+
+    def __init__(self, rubric: Rubric | None = None) -> None:
+        self.rubric = rubric or load_rubric()
+
+    def triggers(self, reply: str) -> list[Trigger]:
+        return find_triggers(self.rubric.triggers, ReplyText(reply))
+
+    def critique(self, request: CritiqueRequest) -> Critique:
+        text = ReplyText(request.agent_reply)
+        triggers = find_triggers(self.rubric.triggers, text)
+        kinds = {trigger.kind for trigger in triggers}
+        judged: dict[StepName, StepVerdict] = {}
+        for name in _STEP_ORDER:
+            judged[name] = judge_step(self.rubric.steps[name], text, kinds, judged)
+        steps = Steps(**{name: judged[name] for name in STEPS})
+        way_out = judge_way_out(self.rubric.way_out, request, text, triggers)
+        return compose_critique(
+            self.rubric, request, steps, triggers, way_out, engine=EngineName.offline
+        )

@@ -1,0 +1,178 @@
+"""The ASAP rubric as data: loads `prompts/critique/*.toml` into compiled, immutable rules.
+
+The phrase lists, levels, tips and rewrite sentences live in the TOML files so a team can extend
+them without touching code; `prompts/critique/README.md` explains the format.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any, Literal
+
+from bot.coaching.critique import STEPS, StepName, TriggerKind
+
+RewriteAction = Literal["keep", "drop_sentence", "remove_phrase", "soften_case"]
+
+
+def critique_data(name: str) -> str:
+    """The text of one file in `prompts/critique/` (installed as `bot.prompts`)."""
+    return (files("bot.prompts") / "critique" / name).read_text(encoding="utf-8")
+
+
+def _compile(patterns: list[str], *, case_sensitive: bool = False) -> re.Pattern[str]:
+    flags = 0 if case_sensitive else re.IGNORECASE
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns), flags)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """Phrases that earn a level; `overrides`: beats other cues' matches inside its own."""
+
+    name: str
+    level: int
+    pattern: re.Pattern[str]
+    overrides: bool = False
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Cue:
+        return cls(
+            name=data["name"],
+            level=data["level"],
+            pattern=_compile(data["patterns"]),
+            overrides=data.get("overrides", False),
+        )
+
+
+@dataclass(frozen=True)
+class Cap:
+    """Lowers a step to `max_level` when the reply also has given triggers or phrases."""
+
+    name: str
+    max_level: int
+    when_triggers: frozenset[TriggerKind]
+    pattern: re.Pattern[str] | None
+
+
+@dataclass(frozen=True)
+class Lift:
+    """A step with no cue borrows `level` from `from_step` when that scored `min_score`+."""
+
+    from_step: StepName
+    min_score: int
+    level: int
+
+
+@dataclass(frozen=True)
+class StepRubric:
+    name: StepName
+    title: str
+    tip_missing: str
+    tip_partial: str
+    summary: dict[str, str]  # done / partial / missing
+    rewrite_add: str
+    cues: tuple[Cue, ...]
+    caps: tuple[Cap, ...]
+    lift: Lift | None
+
+    def tip(self, score: int) -> str:
+        return {0: self.tip_missing, 1: self.tip_partial}.get(score, "")
+
+
+@dataclass(frozen=True)
+class TriggerRule:
+    kind: TriggerKind
+    why: str
+    better: str
+    pattern: re.Pattern[str]
+    unless_nearby: re.Pattern[str] | None
+    case_sensitive: bool
+    rewrite: RewriteAction
+    follow_up: str | None
+
+
+@dataclass(frozen=True)
+class WayOutRubric:
+    tip: str
+    rewrite: str
+    at_fault: tuple[Cue, ...]
+    offered: tuple[Cue, ...]
+
+
+@dataclass(frozen=True)
+class OverallWeights:
+    points_per_step_level: float
+    trigger_penalty: float
+    max_trigger_penalty: float
+    no_way_out_penalty: float
+
+
+@dataclass(frozen=True)
+class Rubric:
+    steps: dict[StepName, StepRubric]
+    triggers: tuple[TriggerRule, ...]
+    way_out: WayOutRubric
+    overall: OverallWeights
+
+
+def _load_toml(name: str) -> dict[str, Any]:
+    return tomllib.loads(critique_data(name))
+
+
+def _step(name: StepName) -> StepRubric:
+    data = _load_toml(f"{name}.toml")
+    caps = tuple(
+        Cap(
+            name=cap["name"],
+            max_level=cap["max_level"],
+            when_triggers=frozenset(TriggerKind(kind) for kind in cap.get("when_triggers", [])),
+            pattern=_compile(cap["patterns"]) if cap.get("patterns") else None,
+        )
+        for cap in data.get("caps", [])
+    )
+    lift = Lift(**data["lift"]) if "lift" in data else None
+    return StepRubric(
+        name=name,
+        title=data["title"],
+        tip_missing=data["tips"]["missing"],
+        tip_partial=data["tips"]["partial"],
+        summary=data["summary"],
+        rewrite_add=data["rewrite"]["add"],
+        cues=tuple(Cue.from_data(cue) for cue in data["cues"]),
+        caps=caps,
+        lift=lift,
+    )
+
+
+def _trigger(data: dict[str, Any]) -> TriggerRule:
+    case_sensitive = data.get("case_sensitive", False)
+    unless = data.get("unless_nearby")
+    return TriggerRule(
+        kind=TriggerKind(data["kind"]),
+        why=data["why"],
+        better=data["better"],
+        pattern=_compile(data["patterns"], case_sensitive=case_sensitive),
+        unless_nearby=_compile(unless) if unless else None,
+        case_sensitive=case_sensitive,
+        rewrite=data["rewrite"],
+        follow_up=data.get("follow_up"),
+    )
+
+
+@cache
+def load_rubric() -> Rubric:
+    way_out = _load_toml("way_out.toml")
+    return Rubric(
+        steps={name: _step(name) for name in STEPS},
+        triggers=tuple(_trigger(rule) for rule in _load_toml("triggers.toml")["triggers"]),
+        way_out=WayOutRubric(
+            tip=way_out["tip"],
+            rewrite=way_out["rewrite"],
+            at_fault=tuple(Cue.from_data(cue) for cue in way_out["at_fault"]),
+            offered=tuple(Cue.from_data(cue) for cue in way_out["offered"]),
+        ),
+        overall=OverallWeights(**_load_toml("overall.toml")),
+    )

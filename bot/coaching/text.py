@@ -1,0 +1,97 @@
+"""A reply prepared for phrase matching, with every match traceable to verbatim text.
+
+Matching runs on a *folded* copy of the reply that has exactly the same length as the original:
+lowercase, straight apostrophes, links and @handles blanked out with underscores. Because offsets
+line up, any match can be quoted verbatim from the original, which is how every piece of
+evidence stays a true quote of what the agent wrote.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+# Curly and modifier apostrophes, backtick, curly double quotes -> straight ones.
+_STRAIGHT_QUOTES = str.maketrans(
+    {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'}
+)
+_LINK_OR_HANDLE = re.compile(
+    r"(?:https?://|www\.)\S*[^\s.,;:!?)\]'\"]"  # a link, without the punctuation after it
+    r"|\b(?:[a-z0-9-]+\.)+(?:com|org|net|co|io|gov|edu|uk|us|ly|tv|me|help|in)\b"
+    r"(?:/\S*[^\s.,;:!?)\]'\"])?"
+    r"|(?<!\w)@\w+",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n+")
+_QUOTE_TRIM = " \t\r\n_"  # blanked links and handles at a quote's edges are noise
+
+
+def _blank(match: re.Match[str]) -> str:
+    return "_" * len(match.group())
+
+
+def _lowercase_same_length(text: str) -> str:
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    # A few characters (e.g. "İ") grow when lowercased; keep those as they are.
+    return "".join(low if len(low := char.lower()) == 1 else char for char in text)
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+    def contains(self, other: Span) -> bool:
+        return self.start <= other.start and other.end <= self.end and self != other
+
+
+class ReplyText:
+    """The original reply, its masked and folded copies and its sentences."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        # Case kept, links and handles blanked: for case-sensitive rules such as ALL CAPS.
+        self.masked = _LINK_OR_HANDLE.sub(_blank, original.translate(_STRAIGHT_QUOTES))
+        self.folded = _lowercase_same_length(self.masked)
+
+    @cached_property
+    def sentences(self) -> list[Span]:
+        spans, start = [], 0
+        for end_mark in _SENTENCE_END.finditer(self.folded):
+            spans.append(Span(start, end_mark.end()))
+            start = end_mark.end()
+        if start < len(self.folded):
+            spans.append(Span(start, len(self.folded)))
+        return [span for span in spans if self.folded[span.start : span.end].strip(_QUOTE_TRIM)]
+
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [span.start for span in self.sentences]
+
+    def sentence_index(self, position: int) -> int:
+        return max(bisect.bisect_right(self._sentence_starts, position) - 1, 0)
+
+    def sentence_at(self, position: int) -> Span:
+        return self.sentences[self.sentence_index(position)]
+
+    def window(self, position: int) -> Span:
+        """The sentence holding `position` and the one after it."""
+        index = self.sentence_index(position)
+        last = self.sentences[min(index + 1, len(self.sentences) - 1)]
+        return Span(self.sentences[index].start, last.end)
+
+    def quote(self, span: Span) -> str:
+        """The original text of `span`, without blanked links or handles at its edges."""
+        start, end = span.start, span.end
+        while start < end and self.folded[start] in _QUOTE_TRIM:
+            start += 1
+        while end > start and self.folded[end - 1] in _QUOTE_TRIM:
+            end -= 1
+        return self.original[start:end]
+
+    def quote_sentence(self, position: int) -> str:
+        return self.quote(self.sentence_at(position))
