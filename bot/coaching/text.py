@@ -1,7 +1,7 @@
 """A reply prepared for phrase matching, with every match traceable to verbatim text.
 
 Matching runs on a *folded* copy of the reply that has exactly the same length as the original:
-lowercase, straight apostrophes, links and @handles blanked out with underscores. Because offsets
+lowercase, straight apostrophes, links blanked out with `~` and @handles with `_`. Because offsets
 line up, any match can be quoted verbatim from the original, which is how every piece of
 evidence stays a true quote of what the agent wrote.
 """
@@ -17,19 +17,22 @@ from functools import cached_property
 _STRAIGHT_QUOTES = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'}
 )
-_LINK_OR_HANDLE = re.compile(
+_LINK = re.compile(
     r"(?:https?://|www\.)\S*[^\s.,;:!?)\]'\"]"  # a link, without the punctuation after it
     r"|\b(?:[a-z0-9-]+\.)+(?:com|org|net|co|io|gov|edu|uk|us|ly|tv|me|help|in)\b"
-    r"(?:/\S*[^\s.,;:!?)\]'\"])?"
-    r"|(?<!\w)@\w+",
+    r"(?:/\S*[^\s.,;:!?)\]'\"])?",
     re.IGNORECASE,
 )
+_HANDLE = re.compile(r"(?<!\w)@\w+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n+")
-_QUOTE_TRIM = " \t\r\n_"  # blanked links and handles at a quote's edges are noise
+_QUOTE_TRIM = " \t\r\n_~"  # blanked links and handles at a quote's edges are noise
 
 
-def _blank(match: re.Match[str]) -> str:
-    return "_" * len(match.group())
+def _blanked_with(char: str):
+    def blank(match: re.Match[str]) -> str:
+        return char * len(match.group())
+
+    return blank
 
 
 def _lowercase_same_length(text: str) -> str:
@@ -55,7 +58,8 @@ class ReplyText:
     def __init__(self, original: str) -> None:
         self.original = original
         # Case kept, links and handles blanked: for case-sensitive rules such as ALL CAPS.
-        self.masked = _LINK_OR_HANDLE.sub(_blank, original.translate(_STRAIGHT_QUOTES))
+        straight = original.translate(_STRAIGHT_QUOTES)
+        self.masked = _HANDLE.sub(_blanked_with("_"), _LINK.sub(_blanked_with("~"), straight))
         self.folded = _lowercase_same_length(self.masked)
 
     @cached_property
