@@ -67,6 +67,16 @@ class Settings(BaseSettings):
         description="`responses` (OpenAI) or `chat` (Chat Completions, compatible servers).",
     )
     openai_timeout_seconds: float = Field(20.0, gt=0, description="Timeout of one LLM call.")
+    scenarios_dir: Path | None = Field(
+        None,
+        description="Folder of the team's own practice scenarios (*.toml), added to the built-ins.",
+    )
+    practice_turn_limit: int = Field(
+        12, ge=1, description="Agent replies after which a practice session ends (turn_limit)."
+    )
+    practice_inactivity_minutes: int = Field(
+        30, ge=1, description="Minutes without a reply after which a practice session times out."
+    )
     host: str = Field(
         "0.0.0.0",
         description="Address to listen on: /slack/events (HTTP mode), /healthz, /readyz, /metrics.",
