@@ -12,7 +12,6 @@ import re
 
 from bot.coaching.critique import (
     Critique,
-    CritiqueRequest,
     EngineName,
     Steps,
     TokenUsage,
@@ -75,10 +74,9 @@ def _rewrite_sentence(sentence: str, found: list[tuple[TriggerRule, Trigger]]) -
 
 
 def suggest_rewrite(
-    rubric: Rubric, reply: str, steps: Steps, triggers: list[Trigger], way_out: WayOut
+    rubric: Rubric, text: ReplyText, steps: Steps, triggers: list[Trigger], way_out: WayOut
 ) -> str:
     rules = {rule.kind: rule for rule in rubric.triggers}
-    text = ReplyText(reply)
     opening: list[str] = []
     if way_out.customer_at_fault and not way_out.offered:
         opening.append(rubric.way_out.rewrite)
@@ -97,14 +95,14 @@ def suggest_rewrite(
     for name in ("responsibility", "act"):
         if getattr(steps, name).score < 2:
             closing.append(rubric.steps[name].rewrite_add)
-    handles = _LEADING_HANDLES.match(reply)
+    handles = _LEADING_HANDLES.match(text.original)
     prefix = [handles.group().strip()] if handles else []
     return " ".join(prefix + opening + body + closing)
 
 
 def compose_critique(
     rubric: Rubric,
-    request: CritiqueRequest,
+    text: ReplyText,
     steps: Steps,
     triggers: list[Trigger],
     way_out: WayOut,
@@ -120,7 +118,7 @@ def compose_critique(
         way_out=way_out,
         overall=overall_score(rubric, steps, triggers, way_out),
         summary=one_line_summary(rubric, steps, triggers, way_out),
-        rewrite=suggest_rewrite(rubric, request.agent_reply, steps, triggers, way_out),
+        rewrite=suggest_rewrite(rubric, text, steps, triggers, way_out),
         engine=engine,
         fallback_reason=fallback_reason,
         model=model,

@@ -153,5 +153,5 @@ class OfflineCritiqueEngine:
         steps = Steps(**{name: judged[name] for name in STEPS})
         way_out = judge_way_out(self.rubric.way_out, request, text, triggers)
         return compose_critique(
-            self.rubric, request, steps, triggers, way_out, engine=EngineName.offline
+            self.rubric, text, steps, triggers, way_out, engine=EngineName.offline
         )
