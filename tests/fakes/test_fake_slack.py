@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -606,3 +606,215 @@ def test_connect_checks_the_request_url(slack: FakeSlack, serve: Callable[[App],
 
     assert delivery is not None and delivery.kind == "url_verification"
     assert json.loads(delivery.body)["challenge"] == delivery.payload["challenge"]
+
+
+def test_reply_to_an_unknown_ts_is_orphaned_and_a_malformed_one_refused(
+    slack: FakeSlack, client: WebClient, support: str
+) -> None:
+    orphan = client.chat_postMessage(channel=support, thread_ts="1.000001", text="lost")
+
+    assert orphan["ok"] and slack.messages(support) == []
+    with pytest.raises(SlackApiError, match="invalid_thread_ts"):
+        client.chat_postMessage(channel=support, thread_ts="yesterday", text="x")
+    with pytest.raises(SlackApiError, match="thread_not_found"):
+        client.conversations_replies(channel=support, ts="1.000001")
+
+
+def test_edits_deletes_and_mentions_reach_the_app(
+    slack: FakeSlack, serve: Callable[[App], str], alice: str, support: str
+) -> None:
+    app = bolt_app(slack)
+    seen: list[str] = []
+    app.event("message")(lambda event: seen.append(event.get("subtype", "new")))
+    app.event("app_mention")(lambda event: seen.append("mention"))
+
+    slack.connect(serve(app))
+    root = slack.user_posts(alice, support, "<@UBOT> help me")
+    slack.user_posts(alice, support, "a reply", thread_ts=root)
+    slack.user_edits(alice, support, root, "<@UBOT> help me, please")
+    slack.user_deletes(alice, support, root)
+    slack.wait_until(lambda: len(seen) == 5)
+
+    assert sorted(seen) == ["mention", "message_changed", "message_deleted", "new", "new"]
+    [tombstone] = slack.messages(support)  # a root with replies stays as a stub
+    assert tombstone.subtype == "tombstone"
+
+
+def test_unacknowledged_events_are_retried_until_slack_gives_up(slack: FakeSlack) -> None:
+    slack.connect("http://127.0.0.1:9/slack/events", verify=False)  # nothing listens there
+
+    delivery = slack.send_event({"type": "app_home_opened", "user": "U1", "tab": "home"})
+
+    assert delivery.status is None
+    assert delivery.retries == [(n, "connection_failed") for n in (1, 2, 3)]
+
+
+def test_an_unhandled_event_answers_404_and_is_retried_unless_told_not_to(
+    slack: FakeSlack, serve: Callable[[App], str], alice: str, support: str
+) -> None:
+    app = bolt_app(slack)  # no listener: bolt answers 404
+    slack.connect(serve(app))
+    slack.user_posts(alice, support, "nobody listens")
+    assert slack.deliveries[-1].retries == [(n, "http_error") for n in (1, 2, 3)]
+
+    @app.middleware
+    def refuse(next: Callable[[], Any]) -> BoltResponse:
+        return BoltResponse(status=500, body="", headers={"x-slack-no-retry": "1"})
+
+    slack.user_posts(alice, support, "refused")
+    assert slack.deliveries[-1].status == 500 and slack.deliveries[-1].retries == []
+
+
+def test_command_answers_in_channel_or_times_out(serve: Callable[[App], str]) -> None:
+    with FakeSlack(signing_secret=SECRET, ack_deadline=0.3) as slack:
+        alice = slack.add_user("alice")
+        support = slack.add_channel("support", members=[alice])
+        app = bolt_app(slack)
+
+        @app.command("/practice")
+        def practice(ack: Callable[..., None], command: dict[str, Any]) -> None:
+            if command["text"] == "slow":
+                time.sleep(0.5)
+            ack(response_type="in_channel", text="Practice round started")
+
+        slack.connect(serve(app))
+        fast = slack.send_command(alice, support, text="fast")
+        slow = slack.send_command(alice, support, text="slow")
+
+        assert fast.outcome == "in_channel"
+        assert [m.text for m in slack.messages(support)] == ["Practice round started"]
+        assert not slow.acked_within_deadline and slow.outcome == "error:operation_timeout"
+        [error] = slack.ephemerals(user=alice)
+        assert error.text == '/practice failed with the error "operation_timeout"'
+
+
+def test_click_in_an_ephemeral_then_delete_it(
+    slack: FakeSlack, serve: Callable[[App], str], alice: str, support: str
+) -> None:
+    app = bolt_app(slack)
+
+    @app.action("dismiss")
+    def dismiss(ack: Callable[..., None], respond: Callable[..., Any]) -> None:
+        ack()
+        respond(delete_original=True)
+
+    slack.connect(serve(app))
+    button = {
+        "type": "button",
+        "action_id": "dismiss",
+        "text": {"type": "plain_text", "text": "Got it"},
+    }
+    client = WebClient(base_url=slack.api_url, token=slack.bot_token)
+    client.chat_postEphemeral(
+        channel=support,
+        user=alice,
+        text="Tip",
+        blocks=[_section("Tip"), {"type": "actions", "elements": [button]}],
+    )
+
+    [tip] = slack.ephemerals(user=alice)
+    delivery = slack.click(alice, tip, "dismiss")
+    slack.wait_until(lambda: not slack.ephemerals(user=alice))
+
+    assert delivery.payload["container"]["is_ephemeral"] is True
+    assert "message" not in delivery.payload
+
+
+def test_select_in_the_home_tab(slack: FakeSlack, serve: Callable[[App], str], alice: str) -> None:
+    app = bolt_app(slack)
+    picked: list[str] = []
+
+    @app.action("level")
+    def level(ack: Callable[..., None], action: dict[str, Any]) -> None:
+        ack()
+        picked.append(action["selected_option"]["value"])
+
+    slack.connect(serve(app))
+    options = [
+        {"text": {"type": "plain_text", "text": name}, "value": name} for name in ("easy", "hard")
+    ]
+    select = {"type": "static_select", "action_id": "level", "options": options}
+    client = WebClient(base_url=slack.api_url, token=slack.bot_token)
+    client.views_publish(
+        user_id=alice,
+        view={
+            "type": "home",
+            "blocks": [{"type": "section", "text": _section("Level")["text"], "accessory": select}],
+        },
+    )
+
+    delivery = slack.click(alice, slack.home(alice), "level", "hard")
+    slack.wait_until(lambda: bool(picked))
+
+    assert picked == ["hard"] and delivery.payload["container"]["type"] == "view"
+    with pytest.raises(LookupError):
+        slack.click(alice, slack.home(alice), "level", "impossible")
+
+
+def test_message_shortcut_opens_a_modal_that_submissions_update_push_and_clear(
+    slack: FakeSlack, serve: Callable[[App], str], alice: str, support: str
+) -> None:
+    app = bolt_app(slack)
+
+    def modal(title: str) -> dict[str, Any]:
+        field = {
+            "type": "input",
+            "block_id": "choice",
+            "label": {"type": "plain_text", "text": "Next"},
+            "element": {"type": "plain_text_input", "action_id": "next"},
+        }
+        return {
+            "type": "modal",
+            "callback_id": "steps",
+            "title": {"type": "plain_text", "text": title},
+            "submit": {"type": "plain_text", "text": "Go"},
+            "blocks": [field],
+        }
+
+    @app.shortcut("review")
+    def review(ack: Callable[..., None], shortcut: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=shortcut["trigger_id"], view=modal("Review"))
+
+    @app.view("steps")
+    def steps(ack: Callable[..., None], view: dict[str, Any]) -> None:
+        action = view["state"]["values"]["choice"]["next"]["value"]
+        ack(response_action=action, view=modal(action.title()) if action != "clear" else None)
+
+    slack.connect(serve(app))
+    ts = slack.user_posts(alice, support, "Sorry for the delay!")
+    slack.send_shortcut(alice, support, ts, "review")
+    slack.wait_until(lambda: slack.modals(alice))
+
+    outcomes = [
+        slack.submit_view(alice, slack.modals(alice)[-1].id, {"next": step}).outcome
+        for step in ("update", "push", "clear")
+    ]
+
+    assert outcomes == ["view_updated", "view_pushed", "views_cleared"]
+    assert slack.modals(alice) == []
+    assert [v.definition["title"]["text"] for v in slack.views] == ["Update", "Push"]
+
+
+def test_view_updates_check_the_hash(
+    slack: FakeSlack, serve: Callable[[App], str], alice: str, support: str
+) -> None:
+    app = bolt_app(slack)
+    app.command("/practice")(lambda ack: ack())
+    slack.connect(serve(app))
+    trigger_id = slack.send_command(alice, support).payload["trigger_id"]
+    client = WebClient(base_url=slack.api_url, token=slack.bot_token)
+    view = {
+        "type": "modal",
+        "external_id": "practice-1",
+        "title": {"type": "plain_text", "text": "Practice"},
+        "blocks": [_section("Round 1")],
+    }
+
+    opened = client.views_open(trigger_id=trigger_id, view=view)["view"]
+    client.views_update(external_id="practice-1", hash=opened["hash"], view=view)
+
+    with pytest.raises(SlackApiError, match="hash_conflict"):
+        client.views_update(view_id=opened["id"], hash=opened["hash"], view=view)
+    with pytest.raises(SlackApiError, match="invalid_arguments"):
+        client.views_update(view_id=opened["id"], view={**view, "title": _header("x" * 25)["text"]})

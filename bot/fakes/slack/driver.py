@@ -137,6 +137,8 @@ class AppConnection:
 
     def redeliver(self, delivery: Delivery, reason: str) -> Delivery:
         """Send `delivery`'s payload again as Slack's next retry of it."""
+        if delivery.kind != "event":
+            raise ValueError(f"Slack retries only events, not a {delivery.kind}")
         body = json.dumps(delivery.payload).encode()
         attempt = self._attempt(body, JSON_CONTENT_TYPE, retry=(len(delivery.attempts), reason))
         return replace(delivery, attempts=(*delivery.attempts, attempt))

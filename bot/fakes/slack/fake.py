@@ -244,7 +244,8 @@ class FakeSlack:
     def wait_until(self, condition: Callable[[], bool], timeout: float = 2.0) -> None:
         """Wait for the app to do something, e.g. `lambda: fake.messages(channel)`.
 
-        `condition` is checked now and after every change to the workspace.
+        `condition` is checked after every change to the workspace and polled every 10 ms, so it
+        may also look at what the app under test recorded.
         """
         if not self._workspace.wait_until(condition, timeout):
             raise TimeoutError(f"condition still false after {timeout} s")

@@ -30,6 +30,7 @@ from bot.fakes.slack.records import (
 
 Observer = Callable[[Change], None]
 TOMBSTONE_TEXT = "This message was deleted."
+_POLL_INTERVAL = 0.01  # seconds
 
 
 @dataclass
@@ -84,9 +85,19 @@ class Workspace:
         return lambda: self._unsubscribe(observer)
 
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
-        """Block until `condition()` holds (re-checked after each change) or `timeout` passes."""
+        """Block until `condition()` holds or `timeout` passes.
+
+        It is re-checked after every change, and every few milliseconds as well, for conditions
+        on things outside the workspace (what the app under test recorded, say).
+        """
+        deadline = time.monotonic() + timeout
         with self._changed_condition:
-            return self._changed_condition.wait_for(condition, timeout)
+            while not condition():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed_condition.wait(min(remaining, _POLL_INTERVAL))
+            return True
 
     def _unsubscribe(self, observer: Observer) -> None:
         with self._lock:
