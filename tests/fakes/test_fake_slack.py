@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +21,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+import bot.fakes
 from bot.fakes.slack import Change, FakeSlack
 
 SECRET = "test-signing-secret"
@@ -818,3 +822,25 @@ def test_view_updates_check_the_hash(
         client.views_update(view_id=opened["id"], hash=opened["hash"], view=view)
     with pytest.raises(SlackApiError, match="invalid_arguments"):
         client.views_update(view_id=opened["id"], view={**view, "title": _header("x" * 25)["text"]})
+
+
+def test_fakes_depend_on_nothing_but_the_standard_library() -> None:
+    """bot.fakes is reused by the local sandbox and the benchmarks, outside the bot."""
+    package = Path(bot.fakes.__file__).parent
+    outside = {
+        f"{source.relative_to(package)}: {module}"
+        for source in package.rglob("*.py")
+        for module in _imported_modules(source)
+        if module.split(".")[0] not in sys.stdlib_module_names
+        and not module.startswith("bot.fakes")
+    }
+
+    assert outside == set()
+
+
+def _imported_modules(source: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module

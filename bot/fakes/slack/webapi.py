@@ -8,7 +8,6 @@ import math
 import re
 import threading
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,6 +18,7 @@ from bot.fakes.slack import events
 from bot.fakes.slack.blocks import validate_message, validate_view
 from bot.fakes.slack.errors import SlackError
 from bot.fakes.slack.events import Event
+from bot.fakes.slack.ratelimits import RateLimiter
 from bot.fakes.slack.records import Conversation, ConversationType, Ephemeral, Message, User
 from bot.fakes.slack.state import Workspace
 
@@ -93,44 +93,6 @@ class Args:
             return json.loads(value) if value else None
         except ValueError:
             raise SlackError(_JSON_PARAMS.get(name, "invalid_arguments")) from None
-
-
-class RateLimiter:
-    """Slack's HTTP 429: forced on the next calls, or from a calls-per-minute tier."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._forced: dict[str, deque[int]] = defaultdict(deque)
-        self._tiers: dict[str, int] = {}
-        self._recent: dict[str, deque[float]] = defaultdict(deque)
-
-    def force(self, method: str, retry_after: int, times: int) -> None:
-        with self._lock:
-            self._forced[method].extend([retry_after] * times)
-
-    def set_tier(self, method: str, calls_per_minute: int | None) -> None:
-        with self._lock:
-            if calls_per_minute is None:
-                self._tiers.pop(method, None)
-            else:
-                self._tiers[method] = calls_per_minute
-
-    def retry_after(self, method: str) -> int | None:
-        """Seconds the caller must wait, or None when this call may go through."""
-        with self._lock:
-            if self._forced[method]:
-                return self._forced[method].popleft()
-            limit = self._tiers.get(method)
-            if limit is None:
-                return None
-            now = time.monotonic()
-            recent = self._recent[method]
-            while recent and now - recent[0] >= 60:
-                recent.popleft()
-            if len(recent) >= limit:
-                return math.ceil(60 - (now - recent[0]))
-            recent.append(now)
-            return None
 
 
 class WebApi:
