@@ -17,6 +17,8 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_VIEW_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
+MAX_BUTTON_TEXT = 75
+MAX_ID_LENGTH = 255
 
 KNOWN_BLOCK_TYPES = frozenset(
     {
@@ -49,8 +51,6 @@ _LIST_LIMITS = (
     ("context", "elements", 10, None),
     ("actions", "elements", 25, None),
 )
-MAX_BUTTON_TEXT = 75
-MAX_ID_LENGTH = 255
 
 
 def validate_message(

@@ -124,7 +124,19 @@ class View:
 
 @dataclass(frozen=True)
 class Change:
-    """What observers receive on every change to the workspace."""
+    """What observers receive on every change to the workspace.
 
-    kind: str  # e.g. "message_posted", "ephemeral_posted", "view_opened"
-    record: object  # the Message, Ephemeral, View, … the change produced
+    kind                                        record
+    message_posted, message_changed             the Message as it is now
+    message_deleted                             the Message as it was
+    ephemeral_posted, ephemeral_replaced        the new Ephemeral (the old one if deleted)
+    view_opened, view_updated, home_published   the View
+    views_closed                                the ids of the closed views
+    user_added                                  the User
+    conversation_created                        the Conversation
+    member_joined                               (channel id, user id)
+    conversation_archived                       the channel id
+    """
+
+    kind: str
+    record: object
