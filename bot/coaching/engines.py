@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot.coaching.critique import CritiqueEngine
+from bot.coaching.llm import LLMCritiqueEngine
 from bot.coaching.offline import OfflineCritiqueEngine
 from bot.settings import Settings
 
@@ -28,6 +29,4 @@ def build_critique_engine(
         return offline
     if not settings.llm_enabled:
         raise EngineUnavailable("the LLM engine needs OPENAI_API_KEY to be set")
-    from bot.coaching.llm import LLMCritiqueEngine
-
     return LLMCritiqueEngine.from_settings(settings, fallback=offline)

@@ -121,11 +121,32 @@ class OverallWeights:
 
 
 @dataclass(frozen=True)
+class Guards:
+    """Checks on what an LLM returns (`guards.toml`)."""
+
+    injection: re.Pattern[str]
+    promise_words: tuple[re.Pattern[str], ...]
+
+    def looks_injected(self, text: str | None) -> bool:
+        return bool(text) and self.injection.search(text.lower()) is not None
+
+    def invented_promises(self, rewrite: str, reply: str) -> list[str]:
+        """Promise words in `rewrite` that the agent's `reply` never used."""
+        rewrite, reply = rewrite.lower(), reply.lower()
+        return [
+            found.group()
+            for word in self.promise_words
+            if (found := word.search(rewrite)) and not word.search(reply)
+        ]
+
+
+@dataclass(frozen=True)
 class Rubric:
     steps: dict[StepName, StepRubric]
     triggers: tuple[TriggerRule, ...]
     way_out: WayOutRubric
     overall: OverallWeights
+    guards: Guards
 
 
 def _load_toml(name: str) -> dict[str, Any]:
@@ -174,7 +195,7 @@ def _trigger(data: dict[str, Any]) -> TriggerRule:
 
 @cache
 def load_rubric() -> Rubric:
-    way_out = _load_toml("way_out.toml")
+    way_out, guards = _load_toml("way_out.toml"), _load_toml("guards.toml")
     return Rubric(
         steps={name: _step(name) for name in STEPS},
         triggers=tuple(_trigger(rule) for rule in _load_toml("triggers.toml")["triggers"]),
@@ -185,4 +206,8 @@ def load_rubric() -> Rubric:
             offered=tuple(Cue.from_data(cue) for cue in way_out["offered"]),
         ),
         overall=OverallWeights(**_load_toml("overall.toml")),
+        guards=Guards(
+            injection=_compile(guards["injection"]),
+            promise_words=tuple(re.compile(word) for word in guards["promise_words"]),
+        ),
     )

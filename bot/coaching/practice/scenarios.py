@@ -1,0 +1,283 @@
+"""Practice scenarios as data: one TOML file per scenario, validated with pydantic.
+
+Built-ins live in `prompts/scenarios/`; a team adds its own by dropping files in SCENARIOS_DIR
+(a team file with a built-in's id replaces it). A malformed file is reported with its file and
+line (TOML syntax) or field (schema) and skipped: one bad file never stops practice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from string import Formatter
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bot.coaching.practice.mood import Difficulty, MoodBand, MoodRules, Reaction
+from bot.prompt_files import read_toml
+
+log = logging.getLogger(__name__)
+
+SCENARIO_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
+QUOTE_FIELD = "quote"
+# Reactions that have the agent's own words to quote back with {quote}.
+QUOTING_REACTIONS = frozenset(
+    {Reaction.cornered, Reaction.trigger, Reaction.overpromise, Reaction.vague}
+)
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+Line = Annotated[str, Field(min_length=1)]
+
+
+class Family(StrEnum):
+    """The nine scenario families of METHOD.md §3: seven causes of upset and two situations."""
+
+    unreachable = "unreachable"
+    no_reply = "no_reply"
+    slow_response = "slow_response"
+    broken_promise = "broken_promise"
+    missed_deadline = "missed_deadline"
+    recurring_issue = "recurring_issue"
+    defensive_staff = "defensive_staff"
+    customer_at_fault = "customer_at_fault"
+    hot_customer = "hot_customer"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Persona(_Data):
+    name: str = Field(min_length=1)
+    voice: str = Field(min_length=1, description="How they write, for the LLM persona.")
+    background: str = Field(min_length=1)
+
+
+class Facts(_Data):
+    summary: str = Field(min_length=1, description="What happened, as the agent can see it.")
+    customer_at_fault: bool
+    details: list[Line] = Field(default_factory=list)
+
+
+class ForbiddenOffer(_Data):
+    what: str = Field(min_length=1, description="What the agent may not offer, and why.")
+    phrases: list[Line] = Field(
+        min_length=1, description="Wordings that make that offer (matched case-insensitively)."
+    )
+
+
+class Offers(_Data):
+    may: list[Line] = Field(min_length=1)
+    may_not: list[ForbiddenOffer] = Field(default_factory=list)
+
+
+class Lines(_Data):
+    """Scenario-specific customer lines per mood band and outcome, added to the generic ones."""
+
+    calming: list[Line] = Field(default_factory=list)
+    upset: list[Line] = Field(default_factory=list)
+    angry: list[Line] = Field(default_factory=list)
+    furious: list[Line] = Field(default_factory=list)
+    satisfied: list[Line] = Field(default_factory=list)
+    gave_up: list[Line] = Field(default_factory=list)
+
+    def for_band(self, band: MoodBand) -> list[str]:
+        return getattr(self, band.value)
+
+
+class Reactions(_Data):
+    """Lines answering what the agent just did; some may quote the agent's words as {quote}."""
+
+    cornered: list[Line] = Field(default_factory=list)
+    trigger: list[Line] = Field(default_factory=list)
+    overpromise: list[Line] = Field(default_factory=list)
+    repeated: list[Line] = Field(default_factory=list)
+    vague: list[Line] = Field(default_factory=list)
+    progress: list[Line] = Field(default_factory=list)
+    heard: list[Line] = Field(default_factory=list)
+    ignored: list[Line] = Field(default_factory=list)
+
+    def for_reaction(self, reaction: Reaction) -> list[str]:
+        return getattr(self, reaction.value)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Self:
+        for reaction in Reaction:
+            allowed = {QUOTE_FIELD} if reaction in QUOTING_REACTIONS else set()
+            for line in self.for_reaction(reaction):
+                unknown = placeholders(line) - allowed
+                if unknown:
+                    raise ValueError(
+                        f"{reaction.value} line {line!r} uses unknown placeholder(s) "
+                        f"{sorted(unknown)}; allowed: {sorted(allowed) or 'none'}"
+                    )
+        return self
+
+
+class PersonaLines(_Data):
+    """Customer lines shared by every scenario: `prompts/practice/persona_lines.toml`."""
+
+    lines: Lines
+    reactions: Reactions
+
+
+class Scenario(_Data):
+    id: str = Field(pattern=SCENARIO_ID.pattern, description="The file name without .toml.")
+    title: str = Field(min_length=1)
+    family: Family
+    industry: str = Field(min_length=1)
+    persona: Persona
+    facts: Facts
+    wants: list[Line] = Field(min_length=1, description="What would satisfy the customer.")
+    offers: Offers
+    openings: dict[Difficulty, list[Line]]
+    lines: Lines = Field(default_factory=Lines)
+    reactions: Reactions = Field(default_factory=Reactions)
+    mood: MoodRules
+
+    @model_validator(mode="after")
+    def _opening_per_difficulty(self) -> Self:
+        missing = [level.value for level in Difficulty if not self.openings.get(level)]
+        if missing:
+            raise ValueError(f"openings need at least one line for: {', '.join(missing)}")
+        for level, lines in self.openings.items():
+            if any(placeholders(line) for line in lines):
+                raise ValueError(f"openings.{level.value} lines take no placeholders")
+        return self
+
+    @property
+    def forbidden_phrases(self) -> list[str]:
+        return [phrase for offer in self.offers.may_not for phrase in offer.phrases]
+
+    def start_mood(self, difficulty: Difficulty) -> int:
+        return self.mood.difficulty[difficulty].start_mood
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(template) if name is not None}
+
+
+@dataclass(frozen=True)
+class ScenarioProblem:
+    """Why one scenario file was skipped, pointing at the file and line or field."""
+
+    source: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(ValueError):
+    def __init__(self, problem: ScenarioProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _merge(defaults: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        both_tables = isinstance(value, Mapping) and isinstance(merged.get(key), Mapping)
+        merged[key] = _merge(merged[key], value) if both_tables else value
+    return merged
+
+
+def _schema_problem(source: str, error: ValidationError) -> ScenarioProblem:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(file)"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return ScenarioProblem(source, f"field {where}: {first['msg']}{more}")
+
+
+def parse_scenario(text: str, scenario_id: str, source: str) -> Scenario:
+    """One scenario from its TOML text; `source` names the file in error messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        position = _TOML_POSITION.search(message)
+        line = int(position.group(1)) if position else None
+        raise ScenarioError(
+            ScenarioProblem(source, _TOML_POSITION.sub("", message), line)
+        ) from None
+    data["id"] = scenario_id
+    data["mood"] = _merge(read_toml("practice", "mood.toml"), data.get("mood", {}))
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as error:
+        raise ScenarioError(_schema_problem(source, error)) from None
+
+
+@dataclass(frozen=True)
+class ScenarioLibrary:
+    scenarios: Mapping[str, Scenario]
+    problems: tuple[ScenarioProblem, ...] = field(default=())
+
+    def get(self, scenario_id: str) -> Scenario | None:
+        return self.scenarios.get(scenario_id)
+
+    def ids(self) -> list[str]:
+        return sorted(self.scenarios)
+
+    def close_matches(self, requested: str, limit: int = 3) -> list[str]:
+        return difflib.get_close_matches(requested, self.ids(), n=limit, cutoff=0.4)
+
+
+def _scenario_files(folder: Traversable) -> list[Traversable]:
+    return sorted(
+        (entry for entry in folder.iterdir() if entry.name.endswith(".toml")),
+        key=lambda entry: entry.name,
+    )
+
+
+def _load_folder(
+    entries: Iterable[Traversable], label: str
+) -> tuple[list[Scenario], list[ScenarioProblem]]:
+    scenarios, problems = [], []
+    for entry in entries:
+        scenario_id = entry.name.removesuffix(".toml")
+        source = f"{label}/{entry.name}"
+        try:
+            if not SCENARIO_ID.match(scenario_id):
+                raise ScenarioError(
+                    ScenarioProblem(source, "file name must be lowercase letters, digits and -")
+                )
+            scenarios.append(parse_scenario(entry.read_text(encoding="utf-8"), scenario_id, source))
+        except ScenarioError as error:
+            log.warning("skipping practice scenario: %s", error.problem)
+            problems.append(error.problem)
+        except (OSError, UnicodeDecodeError) as error:
+            problem = ScenarioProblem(source, f"cannot read: {error}")
+            log.warning("skipping practice scenario: %s", problem)
+            problems.append(problem)
+    return scenarios, problems
+
+
+def load_scenarios(team_dir: Path | None = None) -> ScenarioLibrary:
+    """The built-in scenarios, plus (replacing same ids) the team's own from `team_dir`."""
+    built_in = files("bot.prompts").joinpath("scenarios")
+    scenarios, problems = _load_folder(_scenario_files(built_in), "prompts/scenarios")
+    if team_dir is not None:
+        if team_dir.is_dir():
+            team, team_problems = _load_folder(_scenario_files(team_dir), str(team_dir))
+            scenarios += team
+            problems += team_problems
+        else:
+            problems.append(ScenarioProblem(str(team_dir), "SCENARIOS_DIR is not a folder"))
+    by_id = {scenario.id: scenario for scenario in scenarios}
+    return ScenarioLibrary(by_id, tuple(problems))
+
+
+def load_persona_lines() -> PersonaLines:
+    return PersonaLines.model_validate(read_toml("practice", "persona_lines.toml"))
