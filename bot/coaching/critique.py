@@ -115,6 +115,9 @@ class Critique(BaseModel):
     model: str | None = None
     usage: TokenUsage | None = Field(None, description="Tokens used by the LLM engine.")
 
+    def scores(self) -> dict[str, int]:
+        return {name: verdict.score for name, verdict in self.steps.items()}
+
 
 class CritiqueEngine(Protocol):
     def critique(self, request: CritiqueRequest) -> Critique: ...

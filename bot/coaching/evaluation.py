@@ -105,9 +105,7 @@ def trigger_agreement(gold: Sequence[int], predicted: Sequence[int]) -> TriggerA
 
 
 def predicted_labels(critique: Critique) -> dict[str, int]:
-    labels = {name: verdict.score for name, verdict in critique.steps.items()}
-    labels["trigger"] = int(bool(critique.triggers))
-    return labels
+    return {**critique.scores(), "trigger": int(bool(critique.triggers))}
 
 
 @dataclass(frozen=True)
