@@ -83,6 +83,24 @@ class Settings(BaseSettings):
     )
     port: int = Field(3000, ge=0, le=65535, description="Port to listen on (both modes).")
     http_threads: int = Field(8, ge=1, description="Worker threads of the HTTP server.")
+    reminder_grace_minutes: int = Field(
+        120,
+        ge=0,
+        description="A daily reminder missed while the bot was down is still sent this many "
+        "minutes late; later it is skipped.",
+    )
+    claim_lease_seconds: int = Field(
+        300,
+        ge=30,
+        description="How long a replica owns a reminder it is sending; after a crash another "
+        "replica retries it once this expires.",
+    )
+    unanswered_after_hours: int = Field(
+        4,
+        ge=1,
+        description="A customer thread with no team reply this many hours after it was opened "
+        "counts as unanswered.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
 
     @cached_property
