@@ -143,15 +143,23 @@ class OfflineCritiqueEngine:
     def triggers(self, reply: str) -> list[Trigger]:
         return find_triggers(self.rubric.triggers, ReplyText(reply))
 
+    def _without_injected(self, text: ReplyText) -> ReplyText:
+        """The reply minus sentences that give the grader orders: they earn no credit."""
+        injection = self.rubric.guards.injection
+        return text.without(
+            [span for span in text.sentences if injection.search(text.folded, span.start, span.end)]
+        )
+
     def critique(self, request: CritiqueRequest) -> Critique:
         text = ReplyText(request.agent_reply)
         triggers = find_triggers(self.rubric.triggers, text)
         kinds = {trigger.kind for trigger in triggers}
+        creditable = self._without_injected(text)
         judged: dict[StepName, StepVerdict] = {}
         for name in _STEP_ORDER:
-            judged[name] = judge_step(self.rubric.steps[name], text, kinds, judged)
+            judged[name] = judge_step(self.rubric.steps[name], creditable, kinds, judged)
         steps = Steps(**{name: judged[name] for name in STEPS})
-        way_out = judge_way_out(self.rubric.way_out, request, text, triggers)
+        way_out = judge_way_out(self.rubric.way_out, request, creditable, triggers)
         return compose_critique(
             self.rubric, text, steps, triggers, way_out, engine=EngineName.offline
         )

@@ -55,12 +55,21 @@ class Span:
 class ReplyText:
     """The original reply, its masked and folded copies and its sentences."""
 
-    def __init__(self, original: str) -> None:
+    def __init__(self, original: str, masked: str | None = None) -> None:
         self.original = original
+        if masked is None:
+            straight = original.translate(_STRAIGHT_QUOTES)
+            masked = _HANDLE.sub(_blanked_with("_"), _LINK.sub(_blanked_with("~"), straight))
         # Case kept, links and handles blanked: for case-sensitive rules such as ALL CAPS.
-        straight = original.translate(_STRAIGHT_QUOTES)
-        self.masked = _HANDLE.sub(_blanked_with("_"), _LINK.sub(_blanked_with("~"), straight))
-        self.folded = _lowercase_same_length(self.masked)
+        self.masked = masked
+        self.folded = _lowercase_same_length(masked)
+
+    def without(self, spans: list[Span]) -> ReplyText:
+        """A copy in which the text of `spans` matches nothing, offsets unchanged."""
+        masked = self.masked
+        for span in spans:
+            masked = masked[: span.start] + " " * (span.end - span.start) + masked[span.end :]
+        return ReplyText(self.original, masked)
 
     @cached_property
     def sentences(self) -> list[Span]:

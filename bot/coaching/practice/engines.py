@@ -1,0 +1,16 @@
+"""Chooses the persona engine: the LLM persona when an OpenAI key is set, else offline."""
+
+from __future__ import annotations
+
+from bot.coaching.practice.persona import Persona
+from bot.coaching.practice.persona_offline import OfflinePersona
+from bot.settings import Settings
+
+
+def build_persona(settings: Settings, *, offline_only: bool = False) -> Persona:
+    offline = OfflinePersona()
+    if offline_only or not settings.llm_enabled:
+        return offline
+    from bot.coaching.practice.persona_llm import LlmPersona  # the openai client loads slowly
+
+    return LlmPersona.from_settings(settings, fallback=offline)
