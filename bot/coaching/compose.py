@@ -14,7 +14,6 @@ from bot.coaching.critique import (
     Critique,
     EngineName,
     Steps,
-    TokenUsage,
     Trigger,
     WayOut,
 )
@@ -24,6 +23,7 @@ from bot.coaching.text import ReplyText
 _LEADING_HANDLES = re.compile(r"^(?:\s*@\w+)+")
 _REPEATED_BANGS = re.compile(r"!{2,}")
 _DANGLING_START = re.compile(r"^[\s,;:\u2013-]+")
+_ORPHAN_COMMAS = re.compile(r",\s*,|\s*,\s*(?=[.;:!?])")  # left where a phrase was cut out
 
 
 def overall_score(rubric: Rubric, steps: Steps, triggers: list[Trigger], way_out: WayOut) -> int:
@@ -66,7 +66,8 @@ def _rewrite_sentence(sentence: str, found: list[tuple[TriggerRule, Trigger]]) -
         if rule.rewrite == "drop_sentence":
             return None
         if rule.rewrite == "remove_phrase":
-            sentence = _DANGLING_START.sub("", sentence.replace(trigger.quote, "", 1))
+            sentence = sentence.replace(trigger.quote, "", 1)
+            sentence = " ".join(_ORPHAN_COMMAS.sub("", _DANGLING_START.sub("", sentence)).split())
             sentence = sentence[:1].upper() + sentence[1:]
         elif rule.rewrite == "soften_case":
             sentence = _soften(sentence, trigger.quote)
@@ -108,9 +109,6 @@ def compose_critique(
     way_out: WayOut,
     *,
     engine: EngineName,
-    fallback_reason: str | None = None,
-    model: str | None = None,
-    usage: TokenUsage | None = None,
 ) -> Critique:
     return Critique(
         steps=steps,
@@ -120,7 +118,4 @@ def compose_critique(
         summary=one_line_summary(rubric, steps, triggers, way_out),
         rewrite=suggest_rewrite(rubric, text, steps, triggers, way_out),
         engine=engine,
-        fallback_reason=fallback_reason,
-        model=model,
-        usage=usage,
     )

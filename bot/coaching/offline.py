@@ -140,9 +140,6 @@ class OfflineCritiqueEngine:
     def __init__(self, rubric: Rubric | None = None) -> None:
         self.rubric = rubric or load_rubric()
 
-    def triggers(self, reply: str) -> list[Trigger]:
-        return find_triggers(self.rubric.triggers, ReplyText(reply))
-
     def _without_injected(self, text: ReplyText) -> ReplyText:
         """The reply minus sentences that give the grader orders: they earn no credit."""
         injection = self.rubric.guards.injection

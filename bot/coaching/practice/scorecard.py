@@ -12,7 +12,7 @@ from bot.coaching.critique import STEPS
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.persona import Turn
 from bot.coaching.practice.scenarios import Family, Scenario
-from bot.coaching.practice.session import MOOD_CHANGE, OVERALL, TRIGGER_PREFIX, WAY_OUT
+from bot.coaching.practice.session import MOOD_CHANGE, TRIGGER_PREFIX, WAY_OUT, overall_score
 from bot.prompt_files import read_toml
 from bot.store.models import SessionStatus, TurnRole
 
@@ -61,7 +61,7 @@ def _highlight(number: int, turn: Turn) -> ReplyHighlight:
     return ReplyHighlight(
         reply_number=number,
         quote=_quote(turn.text),
-        overall=scores.get(OVERALL, 0),
+        overall=overall_score(turn),
         mood_change=scores.get(MOOD_CHANGE, 0),
     )
 
@@ -81,7 +81,7 @@ def _trigger_uses(replies: Sequence[Turn], advice: dict[str, str]) -> list[Trigg
     ]
 
 
-def _step_averages(replies: Sequence[Turn]) -> dict[str, float]:
+def step_averages(replies: Sequence[Turn]) -> dict[str, float]:
     if not replies:
         return {step: 0.0 for step in STEPS}
     return {
@@ -112,11 +112,11 @@ def build_scorecard(
     texts = read_toml("practice", "scorecard.toml")
     replies = [turn for turn in turns if turn.role is TurnRole.agent]
     start = scenario.start_mood(difficulty)
-    averages = _step_averages(replies)
+    averages = step_averages(replies)
     triggers = _trigger_uses(replies, texts["triggers"])
     ranked = sorted(
         enumerate(replies, start=1),
-        key=lambda item: ((item[1].step_scores or {}).get(OVERALL, 0), -item[1].mood_after),
+        key=lambda item: (overall_score(item[1]), -item[1].mood_after),
     )
     best = _highlight(*ranked[-1]) if ranked else None
     worst = _highlight(*ranked[0]) if len(ranked) > 1 else None

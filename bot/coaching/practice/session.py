@@ -15,6 +15,7 @@ from bot.coaching.practice.mood import (
     Difficulty,
     EarlierReply,
     MoodChange,
+    MoodRules,
     ReplySignals,
     move_mood,
     read_signals,
@@ -46,7 +47,14 @@ def scenario_facts(scenario: Scenario) -> str:
     return " ".join([scenario.facts.summary, *scenario.facts.details, f"The customer {fault}."])
 
 
-def recorded_scores(critique: Critique, change: MoodChange, signals: ReplySignals) -> dict:
+def overall_score(turn: Turn) -> int:
+    """The critique's overall score of an agent turn."""
+    return (turn.step_scores or {}).get(OVERALL, 0)
+
+
+def recorded_scores(
+    critique: Critique, change: MoodChange, signals: ReplySignals
+) -> dict[str, int]:
     scores: dict[str, int] = {name: verdict.score for name, verdict in critique.steps.items()}
     scores[OVERALL] = critique.overall
     scores[MOOD_CHANGE] = change.delta
@@ -79,7 +87,7 @@ class Roleplay:
         self.status = status
 
     @property
-    def rules(self):
+    def rules(self) -> MoodRules:
         return self.scenario.mood
 
     @property

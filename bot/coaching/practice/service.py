@@ -1,0 +1,420 @@
+"""Practice sessions over the database: start, reply, end, time out, and a user's stats.
+
+Everything lives in the database (a restart loses nothing: each reply rebuilds the conversation
+from its stored turns) and every query is scoped by workspace. A user has at most one active
+session per workspace. The critique and the persona, which may call a model, run between two
+short transactions; the unique turn position stops two concurrent replies from both landing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from bot.coaching.critique import CritiqueEngine
+from bot.coaching.practice.mood import Difficulty
+from bot.coaching.practice.persona import Persona, Turn
+from bot.coaching.practice.scenarios import ScenarioLibrary
+from bot.coaching.practice.scorecard import Scorecard, build_scorecard, step_averages
+from bot.coaching.practice.session import PlayedTurn, Roleplay, overall_score
+from bot.prompt_files import read_toml
+from bot.store.base import utcnow
+from bot.store.db import Database
+from bot.store.models import PracticeSession, PracticeTurn, SessionStatus, TurnRole
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    team_id: str
+    user_id: str
+    scenario_id: str
+    difficulty: Difficulty
+    channel_id: str
+    thread_ts: str | None
+    status: SessionStatus
+    engine: str
+    start_mood: int
+    mood: int
+    last_activity_at: datetime
+
+    @classmethod
+    def of(cls, row: PracticeSession) -> SessionView:
+        return cls(
+            id=row.id,
+            team_id=row.team_id,
+            user_id=row.user_id,
+            scenario_id=row.scenario_id,
+            difficulty=Difficulty(row.difficulty),
+            channel_id=row.channel_id,
+            thread_ts=row.thread_ts,
+            status=row.status,
+            engine=row.engine,
+            start_mood=row.start_mood,
+            mood=row.mood,
+            last_activity_at=row.last_activity_at,
+        )
+
+
+@dataclass(frozen=True)
+class Started:
+    session: SessionView
+    opening: str
+
+
+@dataclass(frozen=True)
+class AlreadyActive:
+    session: SessionView
+    message: str
+
+
+@dataclass(frozen=True)
+class UnknownScenario:
+    requested: str
+    suggestions: list[str]
+    message: str
+
+
+@dataclass(frozen=True)
+class Replied:
+    """The customer answered; `scorecard` is set when that reply ended the session."""
+
+    session: SessionView
+    customer: str
+    mood: int
+    mood_change: int
+    scorecard: Scorecard | None
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The session ended (by the agent, or timed out) without a customer message; no scorecard
+    only when the scenario's file was removed since the session started."""
+
+    session: SessionView
+    scorecard: Scorecard | None
+
+
+@dataclass(frozen=True)
+class NoActiveSession:
+    message: str
+
+
+@dataclass(frozen=True)
+class EmptyReply:
+    """A message with no text (e.g. only a file): nothing to play."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Another reply to the same session was being handled at the same moment."""
+
+    message: str
+
+
+StartResult = Started | AlreadyActive | UnknownScenario
+ReplyResult = Replied | Finished | NoActiveSession | EmptyReply | Busy
+EndResult = Finished | NoActiveSession
+
+
+@dataclass(frozen=True)
+class PracticeStats:
+    """A user's practice history in one workspace, for `/practice stats`."""
+
+    sessions: int
+    outcomes: dict[str, int]
+    replies: int
+    step_averages: dict[str, float]
+    best_overall: int | None
+    scenarios_practised: list[str]
+    last_practised_at: datetime | None
+
+
+def _messages() -> dict[str, str]:
+    return read_toml("practice", "messages.toml")
+
+
+def _turns(row: PracticeSession) -> list[Turn]:
+    return [Turn(t.role, t.text, t.mood_after, t.step_scores) for t in row.turns]
+
+
+class PracticeSessions:
+    def __init__(
+        self,
+        db: Database,
+        scenarios: ScenarioLibrary,
+        *,
+        critic: CritiqueEngine,
+        persona: Persona,
+        turn_limit: int,
+        inactivity: timedelta,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.scenarios = scenarios
+        self.critic = critic
+        self.persona = persona
+        self.turn_limit = turn_limit
+        self.inactivity = inactivity
+        self.clock = clock
+
+    # -- starting ---------------------------------------------------------------------------
+
+    def start(
+        self,
+        team_id: str,
+        user_id: str,
+        scenario_id: str,
+        difficulty: Difficulty,
+        channel_id: str,
+        thread_ts: str | None = None,
+    ) -> StartResult:
+        scenario = self.scenarios.get(scenario_id)
+        if scenario is None:
+            return self.unknown_scenario(scenario_id)
+        now = self.clock()
+        with self.db.session() as db:
+            active = self._active_row(db, team_id, user_id)
+            if active is not None and not self._idle(active, now):
+                message = _messages()["already_active"].format(scenario=active.scenario_id)
+                return AlreadyActive(SessionView.of(active), message)
+            if active is not None:
+                self._close(active, SessionStatus.timed_out, now)
+            row = PracticeSession(
+                team_id=team_id,
+                user_id=user_id,
+                scenario_id=scenario.id,
+                difficulty=difficulty.value,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                engine=self.persona.engine,
+                start_mood=scenario.start_mood(difficulty),
+                mood=scenario.start_mood(difficulty),
+                started_at=now,
+                last_activity_at=now,
+            )
+            db.add(row)
+            db.flush()  # the id seeds the persona's choice of lines
+            opening = self._roleplay(row, []).open()
+            self._add_turns(row, [opening], position=0)
+            return Started(SessionView.of(row), opening.text)
+
+    def unknown_scenario(self, requested: str) -> UnknownScenario:
+        suggestions = self.scenarios.close_matches(requested)
+        key = "unknown_scenario_with_suggestions" if suggestions else "unknown_scenario"
+        message = _messages()[key].format(requested=requested, suggestions=", ".join(suggestions))
+        return UnknownScenario(requested, suggestions, message)
+
+    def attach_thread(self, team_id: str, session_id: int, thread_ts: str) -> None:
+        """Record the Slack thread the opening was posted in."""
+        with self.db.session() as db:
+            row = self._row(db, team_id, session_id)
+            if row is not None:
+                row.thread_ts = thread_ts
+
+    def record_message_ts(self, team_id: str, session_id: int, position: int, ts: str) -> None:
+        """Record the Slack timestamp of a posted turn."""
+        with self.db.session() as db:
+            turn = db.scalar(
+                select(PracticeTurn).where(
+                    PracticeTurn.team_id == team_id,
+                    PracticeTurn.session_id == session_id,
+                    PracticeTurn.position == position,
+                )
+            )
+            if turn is not None:
+                turn.slack_ts = ts
+
+    # -- playing ----------------------------------------------------------------------------
+
+    def reply(self, team_id: str, user_id: str, text: str) -> ReplyResult:
+        """Play the agent's reply in their active session."""
+        if not text.strip():
+            return EmptyReply(_messages()["empty_reply"])
+        now = self.clock()
+        with self.db.session() as db:
+            row = self._active_row(db, team_id, user_id)
+            if row is None:
+                return NoActiveSession(_messages()["no_active_session"])
+            if self._idle(row, now):
+                return self._finish(row, SessionStatus.timed_out, now)
+            if self.scenarios.get(row.scenario_id) is None:
+                return self._finish(row, SessionStatus.ended, now)
+            roleplay = self._roleplay(row, _turns(row))
+            session_id, played_so_far = row.id, len(row.turns)
+        played = roleplay.reply(text)  # outside a transaction: may call a model
+        return self._save_played(team_id, session_id, played_so_far, roleplay, played)
+
+    def _save_played(
+        self, team_id: str, session_id: int, position: int, roleplay: Roleplay, played: PlayedTurn
+    ) -> ReplyResult:
+        now = self.clock()
+        try:
+            with self.db.session() as db:
+                row = self._row(db, team_id, session_id, for_update=True)
+                if row is None or row.status is not SessionStatus.active:
+                    return NoActiveSession(_messages()["no_active_session"])
+                self._add_turns(row, [played.agent, played.customer], position=position)
+                row.mood = played.customer.mood_after
+                row.last_activity_at = now
+                scorecard = None
+                if played.status is not SessionStatus.active:
+                    scorecard = self._close(row, played.status, now, roleplay.turns)
+                return Replied(
+                    SessionView.of(row),
+                    played.customer.text,
+                    played.change.after,
+                    played.change.delta,
+                    scorecard,
+                )
+        except IntegrityError:
+            return Busy(_messages()["busy"])
+
+    # -- ending -----------------------------------------------------------------------------
+
+    def end(self, team_id: str, user_id: str) -> EndResult:
+        with self.db.session() as db:
+            row = self._active_row(db, team_id, user_id)
+            if row is None:
+                return NoActiveSession(_messages()["no_active_session"])
+            return self._finish(row, SessionStatus.ended, self.clock())
+
+    def time_out_idle(self) -> list[Finished]:
+        """End every session idle longer than the inactivity timeout, in every workspace."""
+        now = self.clock()
+        with self.db.session() as db:
+            rows = db.scalars(
+                select(PracticeSession)
+                .where(
+                    PracticeSession.status == SessionStatus.active,
+                    PracticeSession.last_activity_at < now - self.inactivity,
+                )
+                .options(selectinload(PracticeSession.turns))
+            ).all()
+            return [self._finish(row, SessionStatus.timed_out, now) for row in rows]
+
+    def _finish(self, row: PracticeSession, status: SessionStatus, now: datetime) -> Finished:
+        return Finished(SessionView.of(row), self._close(row, status, now))
+
+    def _close(
+        self,
+        row: PracticeSession,
+        status: SessionStatus,
+        now: datetime,
+        turns: Sequence[Turn] | None = None,
+    ) -> Scorecard | None:
+        row.status = status
+        row.ended_at = now
+        scenario = self.scenarios.get(row.scenario_id)
+        if scenario is None:  # its file was removed since the session started
+            return None
+        scorecard = build_scorecard(
+            scenario, Difficulty(row.difficulty), status, turns or _turns(row)
+        )
+        row.scorecard = scorecard.model_dump(mode="json")
+        return scorecard
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def active_session(self, team_id: str, user_id: str) -> SessionView | None:
+        with self.db.session() as db:
+            row = self._active_row(db, team_id, user_id)
+            return SessionView.of(row) if row else None
+
+    def find_by_thread(self, team_id: str, channel_id: str, thread_ts: str) -> SessionView | None:
+        with self.db.session() as db:
+            row = db.scalar(
+                select(PracticeSession).where(
+                    PracticeSession.team_id == team_id,
+                    PracticeSession.channel_id == channel_id,
+                    PracticeSession.thread_ts == thread_ts,
+                )
+            )
+            return SessionView.of(row) if row else None
+
+    def scorecard(self, team_id: str, session_id: int) -> Scorecard | None:
+        with self.db.session() as db:
+            row = self._row(db, team_id, session_id)
+            if row is None or row.scorecard is None:
+                return None
+            return Scorecard.model_validate(row.scorecard)
+
+    def stats(self, team_id: str, user_id: str) -> PracticeStats:
+        with self.db.session() as db:
+            rows = db.scalars(
+                select(PracticeSession)
+                .where(PracticeSession.team_id == team_id, PracticeSession.user_id == user_id)
+                .order_by(PracticeSession.started_at)
+                .options(selectinload(PracticeSession.turns))
+            ).all()
+            replies = [t for row in rows for t in _turns(row) if t.role is TurnRole.agent]
+            return PracticeStats(
+                sessions=len(rows),
+                outcomes=dict(Counter(row.status.value for row in rows)),
+                replies=len(replies),
+                step_averages=step_averages(replies),
+                best_overall=max(map(overall_score, replies), default=None),
+                scenarios_practised=sorted({row.scenario_id for row in rows}),
+                last_practised_at=max((row.last_activity_at for row in rows), default=None),
+            )
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _roleplay(self, row: PracticeSession, turns: list[Turn]) -> Roleplay:
+        return Roleplay(
+            self.scenarios.scenarios[row.scenario_id],
+            Difficulty(row.difficulty),
+            critic=self.critic,
+            persona=self.persona,
+            turn_limit=self.turn_limit,
+            seed=f"practice-session-{row.id}",
+            turns=turns,
+            status=row.status,
+        )
+
+    def _idle(self, row: PracticeSession, now: datetime) -> bool:
+        return now - row.last_activity_at > self.inactivity
+
+    @staticmethod
+    def _active_row(db: Session, team_id: str, user_id: str) -> PracticeSession | None:
+        return db.scalar(
+            select(PracticeSession)
+            .where(
+                PracticeSession.team_id == team_id,
+                PracticeSession.user_id == user_id,
+                PracticeSession.status == SessionStatus.active,
+            )
+            .order_by(PracticeSession.id)
+            .limit(1)
+        )
+
+    @staticmethod
+    def _row(
+        db: Session, team_id: str, session_id: int, *, for_update: bool = False
+    ) -> PracticeSession | None:
+        query = select(PracticeSession).where(
+            PracticeSession.team_id == team_id, PracticeSession.id == session_id
+        )
+        return db.scalar(query.with_for_update() if for_update else query)
+
+    @staticmethod
+    def _add_turns(row: PracticeSession, turns: Sequence[Turn], *, position: int) -> None:
+        for offset, turn in enumerate(turns):
+            row.turns.append(
+                PracticeTurn(
+                    team_id=row.team_id,
+                    position=position + offset,
+                    role=turn.role,
+                    text=turn.text,
+                    mood_after=turn.mood_after,
+                    step_scores=turn.step_scores,
+                )
+            )
