@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from bot.cli import main
 from bot.coaching.critique import CritiqueRequest, EngineName
 from bot.coaching.llm import LLMCritiqueEngine
 from bot.coaching.offline import OfflineCritiqueEngine
@@ -230,3 +231,14 @@ def test_an_exhausted_token_budget_stops_calling_the_model(stub, make_engine):
     result = engine.critique(request())
     assert result.fallback_reason == "llm_budget_exhausted"
     assert len(stub.requests) == 1
+
+
+def test_the_cli_uses_the_llm_engine_when_a_key_is_set(stub, monkeypatch, capsys):
+    stub.reset()
+    stub.enqueue(StubReply.json(answer()))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("OPENAI_BASE_URL", stub.base_url)
+    assert main(["critique", REPLY, "--customer", CUSTOMER, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["engine"] == "llm"
+    assert result["usage"]["output_tokens"] > 0
