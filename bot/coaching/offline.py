@@ -93,11 +93,15 @@ def judge_step(
     return StepVerdict(score=score, evidence=evidence if score else [], tip=rubric.tip(score))
 
 
-def _excused(rule: TriggerRule, text: ReplyText, position: int) -> bool:
+def _excused(rule: TriggerRule, text: ReplyText, found: Span) -> bool:
+    """An excusing phrase in the same or next sentence, outside the wording itself."""
     if rule.unless_nearby is None:
         return False
-    window = text.window(position)
-    return rule.unless_nearby.search(text.folded, window.start, window.end) is not None
+    window = text.window(found.start)
+    return any(
+        rule.unless_nearby.search(text.folded, start, end) is not None
+        for start, end in ((window.start, found.start), (found.end, window.end))
+    )
 
 
 def find_triggers(rules: Iterable[TriggerRule], text: ReplyText) -> list[Trigger]:
@@ -106,8 +110,9 @@ def find_triggers(rules: Iterable[TriggerRule], text: ReplyText) -> list[Trigger
         haystack = text.masked if rule.case_sensitive else text.folded
         quoted: set[str] = set()
         for found in rule.pattern.finditer(haystack):
-            quote = text.quote(Span(*found.span()))
-            if quote and quote not in quoted and not _excused(rule, text, found.start()):
+            span = Span(*found.span())
+            quote = text.quote(span)
+            if quote and quote not in quoted and not _excused(rule, text, span):
                 quoted.add(quote)
                 triggers.append(
                     Trigger(kind=rule.kind, quote=quote, why=rule.why, better=rule.better)

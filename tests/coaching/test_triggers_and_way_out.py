@@ -14,6 +14,8 @@ from bot.coaching.critique import TriggerKind
         ("As per our policy, no refunds after 14 days.", TriggerKind.policy_wall),
         ("Unfortunately there is nothing we can do.", TriggerKind.policy_wall),
         ("We cannot change the delivery date.", TriggerKind.refusal),
+        ("This isn't something we can help with.", TriggerKind.refusal),
+        ("We never got your parcel back, so no refund is possible.", TriggerKind.refusal),
         ("You should have checked the size chart before ordering.", TriggerKind.blame_customer),
         ("As I already said, the store is closed on Sundays.", TriggerKind.repeating),
         ("That's not my department.", TriggerKind.passing_the_buck),
