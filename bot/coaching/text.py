@@ -25,7 +25,7 @@ _LINK = re.compile(
 )
 _HANDLE = re.compile(r"(?<!\w)@\w+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n+")
-_QUOTE_TRIM = " \t\r\n_~"  # blanked links and handles at a quote's edges are noise
+_QUOTE_TRIM = " \t\r\n_"  # blanked @handles at a quote's edges are noise (links are content)
 
 
 def _blanked_with(char: str):
@@ -79,7 +79,8 @@ class ReplyText:
             start = end_mark.end()
         if start < len(self.folded):
             spans.append(Span(start, len(self.folded)))
-        return [span for span in spans if self.folded[span.start : span.end].strip(_QUOTE_TRIM)]
+        kept = [span for span in spans if self.folded[span.start : span.end].strip(_QUOTE_TRIM)]
+        return kept or [Span(0, len(self.folded))]
 
     @cached_property
     def _sentence_starts(self) -> list[int]:
@@ -98,7 +99,7 @@ class ReplyText:
         return Span(self.sentences[index].start, last.end)
 
     def quote(self, span: Span) -> str:
-        """The original text of `span`, without blanked links or handles at its edges."""
+        """The original text of `span`, without @handles or whitespace at its edges."""
         start, end = span.start, span.end
         while start < end and self.folded[start] in _QUOTE_TRIM:
             start += 1

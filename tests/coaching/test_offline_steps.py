@@ -122,6 +122,17 @@ def test_every_step_above_zero_quotes_the_reply_verbatim(critique):
         assert all(quote in reply for quote in verdict.evidence), name
 
 
+@pytest.mark.parametrize(
+    "reply",
+    ["@user", "?", "!!", "\U0001f600", "https://example.com/x", "\n.\n", "> x", "\u0130STANBUL"],
+)
+def test_odd_replies_get_a_critique_whose_evidence_is_verbatim(critique, reply):
+    result = critique(reply)
+    for _, verdict in result.steps.items():
+        assert all(quote in reply for quote in verdict.evidence)
+    assert result.rewrite
+
+
 def test_tips_only_where_a_step_falls_short(critique):
     result = critique("Sorry about that! DM us.")
     assert result.steps.apologize.tip == ""
