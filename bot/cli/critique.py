@@ -97,37 +97,62 @@ def _run_jsonl(engine: CritiqueEngine, path: str) -> int:
     return 1 if failed else 0
 
 
-def format_critique(critique: Critique, *, colour: bool) -> str:
-    """The critique as terminal text; ANSI colour only when `colour`."""
+class _Painter:
+    """ANSI styles when colour is on, plain text otherwise."""
 
-    def paint(text: str, style: int | str) -> str:
-        return f"\033[{_COLOURS[style]}m{text}\033[0m" if colour else text
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
 
-    rubric = load_rubric()
-    engine = critique.engine.value + (
-        f" (fallback: {critique.fallback_reason})" if critique.fallback_reason else ""
-    )
-    lines = [
-        paint(f"ASAP critique: {critique.overall}/100", "bold") + paint(f"  [{engine}]", "dim"),
-        critique.summary,
-        "",
-    ]
+    def __call__(self, text: str, style: int | str) -> str:
+        return f"\033[{_COLOURS[style]}m{text}\033[0m" if self.colour else text
+
+
+def _step_lines(critique: Critique, paint: _Painter) -> list[str]:
+    rubric, lines = load_rubric(), []
     for name, verdict in critique.steps.items():
         title = rubric.steps[name].title
         lines.append(paint(f"{_MARKS[verdict.score]} {title}: {verdict.score}/2", verdict.score))
         lines.extend(f'    "{quote}"' for quote in verdict.evidence)
         if verdict.tip:
             lines.append(paint(f"    Tip: {verdict.tip}", "dim"))
-    if critique.triggers:
-        lines += ["", paint("Inflaming wording:", "warn")]
+    return lines
+
+
+def _trigger_lines(critique: Critique, paint: _Painter) -> list[str]:
+    if not critique.triggers:
+        return []
+    lines = ["", paint("Inflaming wording:", "warn")]
     for trigger in critique.triggers:
         lines.append(f'  ! "{trigger.quote}" ({trigger.kind.value.replace("_", " ")})')
         lines.append(paint(f"    {trigger.why} Instead: {trigger.better}", "dim"))
-    if critique.way_out.customer_at_fault:
-        verdict = "gives" if critique.way_out.offered else "does not give"
-        lines += ["", f"Way out: the customer is at fault; the reply {verdict} them a way out."]
-        if critique.way_out.tip:
-            lines.append(paint(f"    Tip: {critique.way_out.tip}", "dim"))
+    return lines
+
+
+def _way_out_lines(critique: Critique, paint: _Painter) -> list[str]:
+    way_out = critique.way_out
+    if not way_out.customer_at_fault:
+        return []
+    verdict = "gives" if way_out.offered else "does not give"
+    lines = ["", f"Way out: the customer is at fault; the reply {verdict} them a way out."]
+    if way_out.tip:
+        lines.append(paint(f"    Tip: {way_out.tip}", "dim"))
+    return lines
+
+
+def format_critique(critique: Critique, *, colour: bool) -> str:
+    """The critique as terminal text; ANSI colour only when `colour`."""
+    paint = _Painter(colour)
+    engine = critique.engine.value
+    if critique.fallback_reason:
+        engine += f" (fallback: {critique.fallback_reason})"
+    lines = [
+        paint(f"ASAP critique: {critique.overall}/100", "bold") + paint(f"  [{engine}]", "dim"),
+        critique.summary,
+        "",
+        *_step_lines(critique, paint),
+        *_trigger_lines(critique, paint),
+        *_way_out_lines(critique, paint),
+    ]
     if critique.usage:
         lines += ["", paint(f"Tokens used: {critique.usage.total_tokens}", "dim")]
     lines += ["", paint("Suggested rewrite:", "bold"), f"  {critique.rewrite}"]
