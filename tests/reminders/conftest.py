@@ -10,7 +10,7 @@ import pytest
 from bot.store.db import Database
 from bot.store.models import ReminderSchedule
 
-CREATED = datetime(2026, 11, 1, tzinfo=UTC)
+CREATED = datetime(2026, 11, 24, tzinfo=UTC)  # the morning of the first reminder under test
 
 AddSchedule = Callable[..., int]
 
