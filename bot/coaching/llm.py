@@ -216,11 +216,14 @@ class LLMCritiqueEngine:
         if response.output_parsed is None:
             raise LLMFailure("llm_schema_error")
         usage = response.usage
+        if usage is None:  # some compatible servers omit it
+            return ModelAnswer(response.output_parsed, TokenUsage())
+        details = usage.input_tokens_details
         return ModelAnswer(
             response.output_parsed,
             TokenUsage(
                 input_tokens=usage.input_tokens,
-                cached_input_tokens=usage.input_tokens_details.cached_tokens,
+                cached_input_tokens=(details.cached_tokens or 0) if details else 0,
                 output_tokens=usage.output_tokens,
             ),
         )
@@ -242,13 +245,15 @@ class LLMCritiqueEngine:
         if answer.parsed is None:
             raise LLMFailure("llm_schema_error")
         usage = completion.usage
-        details = usage.prompt_tokens_details if usage else None
+        if usage is None:  # some compatible servers omit it
+            return ModelAnswer(answer.parsed, TokenUsage())
+        details = usage.prompt_tokens_details
         return ModelAnswer(
             answer.parsed,
             TokenUsage(
-                input_tokens=usage.prompt_tokens if usage else 0,
+                input_tokens=usage.prompt_tokens,
                 cached_input_tokens=(details.cached_tokens or 0) if details else 0,
-                output_tokens=usage.completion_tokens if usage else 0,
+                output_tokens=usage.completion_tokens,
             ),
         )
 
