@@ -115,13 +115,13 @@ def claim_next_delivery(
         _note_single_replica()
     while (found := _lock_next_free(session, now)) is not None:
         delivery, schedule = found
-        if now - delivery.due_at > grace:
-            delivery.status = DeliveryStatus.skipped
-            delivery.error = MISSED_WHILE_DOWN
-            delivery.claimed_by = None
-            session.flush()
-        elif _take_lease(session, delivery.id, worker_id, now, now + lease):
-            return _claimed(delivery, schedule)
+        if now - delivery.due_at <= grace:
+            taken = _take_lease(session, delivery.id, worker_id, now, now + lease)
+            return _claimed(delivery, schedule) if taken else None
+        delivery.status = DeliveryStatus.skipped
+        delivery.error = MISSED_WHILE_DOWN
+        delivery.claimed_by = None
+        session.flush()
     return None
 
 
