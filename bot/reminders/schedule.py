@@ -114,22 +114,31 @@ def _parse_time(match: re.Match[str]) -> time:
 
 def _looks_like_days(word: str) -> bool:
     lowered = word.lower()
-    return lowered in DAY_SETS or lowered.split(",")[0] in DAY_NAMES
+    return lowered in DAY_SETS or re.split("[,-]", lowered)[0] in DAY_NAMES
 
 
 def _parse_days(word: str) -> tuple[int, ...]:
+    """ "weekdays", "daily", "weekends", or days and ranges: "mon,wed,fri", "mon-thu,sat"."""
     lowered = word.lower()
     if lowered in DAY_SETS:
         return DAY_SETS[lowered]
-    days = set()
-    for name in filter(None, lowered.split(",")):
-        if name not in DAY_NAMES:
-            raise InvalidSchedule(
-                f"`{name}` is not a day: use mon, tue, wed, thu, fri, sat, sun, "
-                "`weekdays` or `daily`."
-            )
-        days.add(DAY_NAMES[name])
+    days: set[int] = set()
+    for part in filter(None, lowered.split(",")):
+        first, _, last = part.partition("-")
+        start = _day_number(first)
+        end = _day_number(last) if last else start
+        # A range may wrap around the weekend: "fri-mon" is Friday to Monday.
+        days.update((start - 1 + offset) % 7 + 1 for offset in range((end - start) % 7 + 1))
     return tuple(sorted(days))
+
+
+def _day_number(name: str) -> int:
+    if name not in DAY_NAMES:
+        raise InvalidSchedule(
+            f"`{name}` is not a day: use mon, tue, wed, thu, fri, sat, sun, ranges such as "
+            "`mon-thu`, `weekdays` or `daily`."
+        )
+    return DAY_NAMES[name]
 
 
 def _parse_timezone(name: str) -> str:

@@ -154,6 +154,8 @@ def test_catch_up_looks_back_a_week_at_most() -> None:
         ("Asia/Tokyo daily 17:00", ReminderTiming(time(17, 0), "Asia/Tokyo", EVERY_DAY)),
         ("UTC", ReminderTiming(time(9, 30), "UTC", MONDAY_TO_FRIDAY)),
         ("07:00 UTC Sun,Sat", ReminderTiming(time(7, 0), "UTC", (6, 7))),
+        ("07:00 UTC mon-thu,sat", ReminderTiming(time(7, 0), "UTC", (1, 2, 3, 4, 6))),
+        ("07:00 UTC fri-mon", ReminderTiming(time(7, 0), "UTC", (1, 5, 6, 7))),
     ],
 )
 def test_parse_schedule(text: str, expected: ReminderTiming) -> None:
@@ -171,6 +173,7 @@ def test_parse_schedule_falls_back_to_the_admins_time_zone() -> None:
         ("09:30 Mars/Olympus", "I don't know the time zone `Mars/Olympus`"),
         ("25:00 UTC", "`25:00` is not a time of day"),
         ("09:30 UTC mon,fun", "`fun` is not a day"),
+        ("09:30 UTC mon-fun", "`fun` is not a day"),
         ("09:30", "Which time zone?"),
         ("09:30 UTC Europe/Berlin", "I don't understand `Europe/Berlin`"),
         ("09:30 ../../etc/passwd", "is not a time zone"),
