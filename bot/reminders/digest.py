@@ -122,11 +122,11 @@ def choose_tip(tips: Sequence[Tip], recent_uses: Sequence[tuple[date, str]], tod
     `recent_uses` are (local date, tip id) of this schedule's sent reminders. When every tip was
     used within the window (more reminders than tips), the least recently used one is chosen.
     """
-    last_use = {}
-    for used_on, tip_id in sorted(recent_uses):
-        last_use[tip_id] = used_on
+    last_use = {tip_id: used_on for used_on, tip_id in sorted(recent_uses)}
+    ids = [tip.id for tip in tips]
     latest = max(recent_uses, default=None)
-    start = next((i + 1 for i, tip in enumerate(tips) if latest and tip.id == latest[1]), 0)
+    # A tip id no longer in the file (removed since) restarts the rotation from the top.
+    start = ids.index(latest[1]) + 1 if latest and latest[1] in ids else 0
     rotation = [*tips[start:], *tips[:start]]
     for tip in rotation:
         if tip.id not in last_use or today - last_use[tip.id] >= TIP_REPEAT_WINDOW:
