@@ -3,7 +3,7 @@ gone pauses its schedule, a crash is retried once its lease expires."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -179,3 +179,34 @@ def test_quiet_days_are_skipped_only_when_the_admin_asked(
     with database.session() as session:
         errors = set(session.scalars(select(ReminderDelivery.error)))
     assert errors == {None, QUIET_DAY}
+
+
+@pytest.mark.parametrize(
+    ("day", "ticks_utc", "sent_at_tick"),
+    [
+        # Spring forward: 02:30 does not exist on 29 March; it fires at 03:30 summer time.
+        (date(2026, 3, 29), [time(1, 29), time(1, 30), time(2, 30)], 1),
+        # Fall back: 02:30 happens twice on 25 October (00:30 and 01:30 UTC); it fires once.
+        (date(2026, 10, 25), [time(0, 29), time(0, 30), time(1, 30)], 1),
+    ],
+)
+def test_berlin_daylight_saving_days_send_exactly_once(
+    database: Database,
+    add_schedule: AddSchedule,
+    settings: Settings,
+    day: date,
+    ticks_utc: list[time],
+    sent_at_tick: int,
+) -> None:
+    add_schedule(
+        local_time=time(2, 30),
+        timezone="Europe/Berlin",
+        created_at=datetime.combine(day, time(0), tzinfo=UTC) - timedelta(hours=3),
+    )
+    poster = FakePoster()
+    outcomes = [
+        tick(database, poster, Clock(datetime.combine(day, at, tzinfo=UTC)), settings)
+        for at in ticks_utc
+    ]
+    assert outcomes == [{Outcome.sent: 1} if i == sent_at_tick else {} for i in range(3)]
+    assert the_delivery(database).local_date == day

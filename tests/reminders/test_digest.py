@@ -47,6 +47,7 @@ def test_the_real_tips_do_not_repeat_within_a_month_of_daily_reminders() -> None
     tips = load_tips()
     assert len(tips) >= 30
     assert len({tip.id for tip in tips}) == len(tips)
+    assert all(re.fullmatch(r"[a-z0-9-]{1,64}", tip.id) for tip in tips)  # fits tip_id
     uses: list[tuple[date, str]] = []
     for offset in range(90):
         today = TODAY + timedelta(days=offset)
