@@ -226,6 +226,10 @@ class MoodChange:
 
 
 def calming_points(rules: MoodRules, signals: ReplySignals) -> float:
+    """Partial steps only add to a step done fully: on their own ("Noted.", "We'll check") they
+    are the hollow acknowledgement that calms no one."""
+    if max(signals.steps.values()) < 2 and not signals.way_out_offered:
+        return 0.0
     weights = rules.calm
     points = sum(getattr(weights, step) * signals.steps[step] for step in _CALMING_STEPS)
     if signals.acted:
