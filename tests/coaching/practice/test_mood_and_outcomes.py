@@ -32,9 +32,8 @@ def test_good_asap_replies_calm_even_a_furious_customer_to_satisfied(make_rolepl
     assert len(played) <= 4
     moods = [turn.change.after for turn in played]
     assert moods == sorted(moods, reverse=True)
-    assert played[-1].customer.text in roleplay.scenario.lines.satisfied + [
-        line for line in roleplay.persona.shared.lines.satisfied
-    ]
+    closings = roleplay.scenario.lines.satisfied + roleplay.persona.shared.lines.satisfied
+    assert played[-1].customer.text in closings
 
 
 @pytest.mark.parametrize("scenario_id", SCENARIO_IDS)
@@ -108,7 +107,7 @@ def test_promising_what_may_not_be_offered_inflames_but_refusing_it_kindly_does_
     make_roleplay,
 ):
     promise = "I'm sorry. I understand. I'll make it right: I'll send a free replacement today."
-    refusal = "I'm sorry. I understand. A free replacement isn't possible, but I'll call you at 4pm."
+    refusal = "I'm sorry. I understand. A free replacement isn't possible; I'll call you at 4pm."
 
     promised = make_roleplay("phone-dropped-in-water").reply(promise)
     refused = make_roleplay("phone-dropped-in-water").reply(refusal)
