@@ -17,11 +17,12 @@ from functools import cached_property
 _STRAIGHT_QUOTES = str.maketrans(
     {"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'", "\u201c": '"', "\u201d": '"'}
 )
+# Spelled-out case classes instead of IGNORECASE, which would make this scan several times slower.
 _LINK = re.compile(
-    r"(?:https?://|www\.)\S*[^\s.,;:!?)\]'\"]"  # a link, without the punctuation after it
-    r"|\b(?:[a-z0-9-]+\.)+(?:com|org|net|co|io|gov|edu|uk|us|ly|tv|me|help|in)\b"
-    r"(?:/\S*[^\s.,;:!?)\]'\"])?",
-    re.IGNORECASE,
+    # a link, without the punctuation after it
+    r"(?:[hH][tT][tT][pP][sS]?://|[wW][wW][wW]\.)\S*[^\s.,;:!?)\]'\"]"
+    r"|\b(?:[A-Za-z0-9-]+\.)+(?:com|org|net|co|io|gov|edu|uk|us|ly|tv|me|help|in)\b"
+    r"(?:/\S*[^\s.,;:!?)\]'\"])?"
 )
 _HANDLE = re.compile(r"(?<!\w)@\w+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n+")
@@ -66,6 +67,8 @@ class ReplyText:
 
     def without(self, spans: list[Span]) -> ReplyText:
         """A copy in which the text of `spans` matches nothing, offsets unchanged."""
+        if not spans:
+            return self
         masked = self.masked
         for span in spans:
             masked = masked[: span.start] + " " * (span.end - span.start) + masked[span.end :]
