@@ -15,7 +15,7 @@ FLOORS = {
         "apologize": 0.98,
         "sympathize": 0.89,
         "responsibility": 0.82,
-        "act": 0.83,
+        "act": 0.85,
         "trigger_f1": 0.82,
     },
     "contrast-dev.jsonl": {
