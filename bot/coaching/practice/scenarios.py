@@ -154,6 +154,15 @@ class Scenario(_Data):
                 raise ValueError(f"openings.{level.value} lines take no placeholders")
         return self
 
+    @model_validator(mode="after")
+    def _cornered_only_when_at_fault(self) -> Self:
+        if self.reactions.cornered and not self.facts.customer_at_fault:
+            raise ValueError(
+                "reactions.cornered lines are only said by an at-fault customer: "
+                "set facts.customer_at_fault = true or move them to reactions.trigger"
+            )
+        return self
+
     @property
     def forbidden_phrases(self) -> list[str]:
         return [phrase for offer in self.offers.may_not for phrase in offer.phrases]
