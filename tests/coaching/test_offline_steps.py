@@ -15,6 +15,8 @@ import pytest
         ("We apologise for the mix-up with your booking.", 2),
         ("we apologize for the trouble!!", 2),
         ("sry about that, the app should be back now", 2),
+        ("Soooo sorry, that should never happen.", 2),
+        ("Appologies for the wait on your refund.", 2),
         ("Please accept our apologies for the wait.", 2),
         ("Sorry if you feel we let you down.", 1),
         ("Sorry to hear you're unhappy with the outcome.", 1),
