@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 STEPS = ("apologize", "sympathize", "responsibility", "act")
 StepName = Literal["apologize", "sympathize", "responsibility", "act"]
@@ -37,10 +37,19 @@ class CritiqueRequest(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     agent_reply: str = Field(min_length=1, description="The reply the agent sent or drafted.")
-    customer_message: str | None = Field(None, description="The message(s) the reply answers.")
+    customer_message: str | None = Field(
+        None, description="The message(s) the reply answers; a list is joined line by line."
+    )
     scenario_facts: str | None = Field(
         None, description='Known facts, e.g. "the customer dropped the device".'
     )
+
+    @field_validator("customer_message", mode="before")
+    @classmethod
+    def _join_thread(cls, value: object) -> object:
+        if isinstance(value, list) and all(isinstance(line, str) for line in value):
+            return "\n".join(value)
+        return value
 
 
 class StepVerdict(BaseModel):

@@ -60,7 +60,7 @@ def test_jsonl_gives_one_line_per_input_in_order_and_flags_bad_lines(capsys, mon
         "{not json",
         json.dumps({"agent_reply": "   "}),
         json.dumps(["a list"]),
-        json.dumps({"agent_reply": "DM us.", "customer_message": "Where is my order?"}),
+        json.dumps({"agent_reply": "DM us.", "customer_message": ["Where is it?", "Hello??"]}),
     ]
     monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
     assert main(["critique", "--jsonl", "-", "--engine", "offline"]) == 1
