@@ -4,4 +4,4 @@ deploy/slack-app-manifest.yml lists the same scopes; tests/test_manifest.py keep
 with the code.
 """
 
-BOT_SCOPES = ("commands",)
+BOT_SCOPES = ("app_mentions:read", "chat:write", "commands")

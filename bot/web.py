@@ -65,8 +65,20 @@ def build_wsgi_app(probes: Probes, bolt_app: App | None) -> WsgiApp:
     return application
 
 
+def create_server(application: WsgiApp, host: str, port: int, threads: int):
+    """A waitress server bound to host:port (port 0 picks a free one: see `effective_port`)."""
+    return waitress.create_server(
+        application, host=host, port=port, threads=threads, ident="asap-coach"
+    )
+
+
 def serve(application: WsgiApp, host: str, port: int, threads: int) -> None:
-    waitress.serve(application, host=host, port=port, threads=threads, ident="asap-coach")
+    server = create_server(application, host, port, threads)
+    try:
+        server.run()
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
 
 
 def _timed(handler: WsgiApp) -> WsgiApp:

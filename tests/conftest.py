@@ -9,23 +9,33 @@ except under CI=true, where that is a failure.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.app import build_app
+from bot.fakes.slack import FakeSlack
+from bot.services import Services
+from bot.settings import Settings, load_settings
 from bot.store.base import Base
 from bot.store.db import Database
 from bot.store.migrations import upgrade_to_head
+from bot.web import Probes, build_wsgi_app, create_server
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
+SIGNING_SECRET = "test-signing-secret"
+MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "slack-app-manifest.yml"
 
 
 class PostgresDatabases:
@@ -120,3 +130,49 @@ def _empty_all_tables(url: str) -> None:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
     engine.dispose()
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    """The fake delivers only the events our manifest subscribes to, as Slack would."""
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    subscriptions = manifest["settings"].get("event_subscriptions", {}).get("bot_events", [])
+    with FakeSlack(signing_secret=SIGNING_SECRET, event_types=subscriptions) as fake:
+        yield fake
+
+
+def bot_settings(fake: FakeSlack, database_url: str, **overrides: object) -> Settings:
+    """Settings of a bot talking to the fake Slack, ignoring any developer .env file."""
+    return load_settings(
+        _env_file=None,
+        slack_bot_token="xoxb-fake",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
+        database_url=database_url,
+        **overrides,
+    )
+
+
+@dataclass
+class RunningBot:
+    """The real bolt app served over HTTP by waitress, connected to the fake Slack."""
+
+    services: Services
+    base_url: str
+
+
+@pytest.fixture
+def running_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
+    services = Services.from_settings(bot_settings(fake_slack, database_url))
+    probes = Probes(services, scheduler_running=lambda: True)
+    server = create_server(build_wsgi_app(probes, build_app(services)), "127.0.0.1", 0, 4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.effective_port}"
+    fake_slack.connect(f"{base_url}/slack/events")
+    yield RunningBot(services, base_url)
+    fake_slack.wait_idle()
+    server.close()
+    server.task_dispatcher.shutdown()
+    thread.join(timeout=5)
+    services.db.dispose()

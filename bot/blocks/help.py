@@ -32,3 +32,8 @@ def help_message(unknown_subcommand: str | None = None) -> dict[str, Any]:
 def _section(mrkdwn: str) -> dict[str, Any]:
     text = truncate(mrkdwn, SECTION_TEXT_LIMIT)
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def mention_reply(user_id: str) -> str:
+    """What the bot answers when @mentioned: a pointer to the help."""
+    return read_toml("slack", "help.toml")["mention"].format(user=user_id)

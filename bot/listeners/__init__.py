@@ -2,10 +2,11 @@
 
 from slack_bolt import App
 
-from bot.listeners import commands, deliveries
+from bot.listeners import commands, deliveries, events
 from bot.services import Services
 
 
 def register_all(app: App, services: Services) -> None:
     deliveries.register(app, services)
     commands.register(app, services)
+    events.register(app, services)

@@ -40,6 +40,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "views.publish": None,
 }
 EVENT_SCOPES: dict[str, str | None] = {
+    "app_mention": "app_mentions:read",
     "app_home_opened": None,
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",

@@ -1,0 +1,112 @@
+"""The real bolt app over HTTP against the fake Slack: Slack's delivery contract holds."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+import pytest
+
+from bot.fakes.slack import FakeSlack
+from tests.conftest import RunningBot
+
+pytestmark = pytest.mark.e2e
+
+
+def test_practice_help_answers_with_an_ephemeral_help(running_bot, fake_slack: FakeSlack) -> None:
+    agent = fake_slack.add_user("agent")
+    channel = fake_slack.add_channel("support", members=[agent])
+
+    delivery = fake_slack.send_command(agent, channel, "/practice", "help")
+
+    assert delivery.acked_within_deadline
+    assert delivery.outcome == "ephemeral"
+    [help_shown] = fake_slack.ephemerals(user=agent)
+    assert "/practice help" in json.dumps(help_shown.blocks)
+    assert fake_slack.messages(channel) == []  # nothing visible to the channel
+
+
+def test_an_unknown_subcommand_gets_the_help_and_says_so(running_bot, fake_slack) -> None:
+    agent = fake_slack.add_user("agent")
+    channel = fake_slack.add_channel("support", members=[agent])
+
+    fake_slack.send_command(agent, channel, "/practice", "dance wildly")
+
+    [shown] = fake_slack.ephemerals(user=agent)
+    assert shown.text.startswith("I don't know `dance`.")
+
+
+def test_a_retried_event_produces_exactly_one_reply(running_bot, fake_slack) -> None:
+    agent = fake_slack.add_user("agent")
+    channel = fake_slack.add_channel("support", members=[agent])
+    fake_slack.user_posts(agent, channel, f"<@{fake_slack.bot_user_id}> what can you do?")
+    fake_slack.wait_until(lambda: len(fake_slack.calls("chat.postMessage")) == 1)
+    [mention_delivery] = [d for d in fake_slack.deliveries if d.kind == "event"]
+
+    retry = fake_slack.redeliver(mention_delivery, reason="http_timeout")
+    fake_slack.wait_idle()
+
+    assert retry.status == 200
+    replies = [
+        m
+        for m in fake_slack.messages(channel, thread_ts=mention_delivery.payload["event"]["ts"])
+        if m.user == fake_slack.bot_user_id
+    ]
+    assert len(replies) == 1
+    assert "/practice help" in replies[0].text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"X-Slack-Signature": "v0=" + "0" * 64}, id="bad-signature"),
+        pytest.param(None, id="stale-timestamp"),
+    ],
+)
+def test_unsigned_or_stale_requests_are_rejected_and_do_nothing(
+    running_bot, fake_slack, headers
+) -> None:
+    agent = fake_slack.add_user("agent")
+    channel = fake_slack.add_channel("support", members=[agent])
+    body = (
+        f"command=%2Fpractice&text=help&user_id={agent}&channel_id={channel}"
+        f"&team_id=T0FAKE&response_url=http%3A%2F%2F127.0.0.1%3A1%2F&trigger_id=1.2.3"
+    ).encode()
+    if headers is None:
+        headers = fake_slack.sign(body, timestamp=int(time.time()) - 6 * 60)
+    else:
+        headers = {**fake_slack.sign(body), **headers}
+
+    delivery = fake_slack.post_to_app(
+        body, content_type="application/x-www-form-urlencoded", headers=headers
+    )
+
+    assert delivery.status == 401
+    assert fake_slack.ephemerals() == []
+    assert [call for call in fake_slack.calls() if call.method != "auth.test"] == []
+
+
+def _get(url: str) -> tuple[int, dict | str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            body = response.read().decode()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read().decode(), error.code
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body
+
+
+def test_health_readiness_and_metrics_are_served(running_bot: RunningBot, fake_slack) -> None:
+    agent = fake_slack.add_user("agent")
+    channel = fake_slack.add_channel("support", members=[agent])
+    fake_slack.send_command(agent, channel, "/practice", "help")
+
+    assert _get(f"{running_bot.base_url}/healthz") == (200, {"status": "ok"})
+    assert _get(f"{running_bot.base_url}/readyz") == (200, {"status": "ready"})
+    status, metrics = _get(f"{running_bot.base_url}/metrics")
+    assert status == 200
+    assert 'asap_slack_requests_total{status="200"}' in metrics
