@@ -302,7 +302,8 @@ class PracticeSessions:
             return [self._finish(row, SessionStatus.timed_out, now) for row in rows]
 
     def _finish(self, row: PracticeSession, status: SessionStatus, now: datetime) -> Finished:
-        return Finished(SessionView.of(row), self._close(row, status, now))
+        scorecard = self._close(row, status, now)
+        return Finished(SessionView.of(row), scorecard)
 
     def _close(
         self,
