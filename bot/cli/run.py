@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import sys
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -52,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     scheduler = build_scheduler(services)
     scheduler.start()
     probes = Probes(services, scheduler_running=lambda: scheduler.running)
+    # Orchestrators stop containers with SIGTERM: leave through the `finally` below, cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         if settings.socket_mode:
             SocketModeHandler(app, settings.slack_app_token.get_secret_value()).connect()
@@ -61,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             logger.info("serving /slack/events on %s:%d", settings.host, settings.port)
             app_wsgi = build_wsgi_app(probes, app)
             serve(app_wsgi, settings.host, settings.port, settings.http_threads)
+    except KeyboardInterrupt:
+        logger.info("stopped")
     finally:
         scheduler.shutdown(wait=False)
         services.db.dispose()
