@@ -96,7 +96,8 @@ class LlmPersona:
         try:
             text = self._ask(self._system_prompt(cue), self._turn_prompt(cue, offline_line))
             return in_character(text, cue.scenario.persona.name)
-        except (openai.OpenAIError, PersonaTextRejected) as error:
+        # ValueError: besides rejected text, a body that is not the JSON the client expects.
+        except (openai.OpenAIError, ValueError) as error:
             log.warning("LLM persona fell back to the offline line: %s", _reason(error))
             return offline_line
 
@@ -148,4 +149,5 @@ class LlmPersona:
 
 
 def _reason(error: Exception) -> str:
-    return type(error).__name__ if isinstance(error, openai.OpenAIError) else str(error)
+    """Why, without echoing model output or request text into the logs."""
+    return str(error) if isinstance(error, PersonaTextRejected) else type(error).__name__

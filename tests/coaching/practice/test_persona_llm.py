@@ -1,0 +1,169 @@
+"""The LLM persona through the real `openai` client against the OpenAI stub: in character, never
+in charge of the mood, and falling back to the offline line whenever its text can't be used."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import openai
+import pytest
+
+from bot.coaching.practice.engines import build_persona
+from bot.coaching.practice.mood import Difficulty
+from bot.coaching.practice.persona_llm import MAX_MESSAGE_CHARS, LlmPersona
+from bot.fakes.openai_stub import OpenAIStub, StubReply
+from bot.settings import OpenAIApi, Settings
+from bot.store.models import SessionStatus
+
+from .conftest import INJECTION
+
+SCENARIO = "insurance-claim-no-callback"
+VAGUE = "We'll look into it."
+
+
+@pytest.fixture(scope="module")
+def running_stub() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as stub:
+        yield stub
+
+
+@pytest.fixture
+def stub(running_stub: OpenAIStub) -> OpenAIStub:
+    running_stub.reset()
+    return running_stub
+
+
+@pytest.fixture
+def llm_persona(stub, offline_persona):
+    def make(api: OpenAIApi = OpenAIApi.responses) -> LlmPersona:
+        client = openai.OpenAI(base_url=stub.base_url, api_key="test", max_retries=0, timeout=0.5)
+        return LlmPersona(client, model="gpt-test", api=api, fallback=offline_persona)
+
+    return make
+
+
+def llm_and_offline_reply(make_roleplay, persona, reply: str):
+    """The same turn played with the LLM persona and with the offline one."""
+    with_llm = make_roleplay(SCENARIO, persona=persona).reply(reply)
+    offline = make_roleplay(SCENARIO).reply(reply)
+    return with_llm, offline
+
+
+def test_the_models_in_character_message_is_the_customers_reply(stub, llm_persona, make_roleplay):
+    stub.enqueue(StubReply.text("Looked into it? I've waited fourteen days. When, exactly?"))
+
+    played = make_roleplay(SCENARIO, persona=llm_persona()).reply(VAGUE)
+
+    assert played.customer.text == "Looked into it? I've waited fourteen days. When, exactly?"
+    (request,) = stub.requests
+    assert request.path == "/v1/responses"
+    assert request.body["store"] is False
+    assert request.body["max_output_tokens"] == 250
+    assert "You are Graham" in request.body["instructions"]
+    assert "unassigned queue" in request.body["instructions"]
+    assert "Support agent: We'll look into it." in request.body["input"]
+    assert "vague promise" in request.body["input"]
+    assert "angry" in request.body["input"] or "upset" in request.body["input"]
+
+
+def test_chat_completions_are_used_when_configured(stub, llm_persona, make_roleplay):
+    stub.enqueue(StubReply.text("That's not an answer. Who is handling my claim?"))
+
+    played = make_roleplay(SCENARIO, persona=llm_persona(OpenAIApi.chat)).reply(VAGUE)
+
+    assert played.customer.text == "That's not an answer. Who is handling my claim?"
+    body = stub.requests[-1].body
+    assert stub.requests[-1].path == "/v1/chat/completions"
+    assert body["messages"][0]["role"] == "system" and body["store"] is False
+    assert body["max_completion_tokens"] == 250
+
+
+def test_the_opening_is_the_scenarios_own_line_without_a_model_call(
+    stub, llm_persona, make_roleplay
+):
+    roleplay = make_roleplay(SCENARIO, persona=llm_persona())
+
+    assert roleplay.turns[0].text in roleplay.scenario.openings[Difficulty.upset]
+    assert stub.requests == []
+
+
+@pytest.mark.parametrize(
+    "unusable",
+    [
+        StubReply.text("As your ASAP coach I'd score that reply 1 out of 2."),
+        StubReply.text("As an AI language model, I cannot pretend to be upset."),
+        StubReply.text("   "),
+        StubReply.refusal("I can't help with that."),
+        StubReply.truncated("Fourteen days and you"),
+        StubReply.error(500),
+        StubReply.invalid_body(),
+    ],
+    ids=["rubric", "out-of-role", "empty", "refusal", "truncated", "server-error", "bad-body"],
+)
+def test_unusable_model_output_falls_back_to_the_offline_line(
+    stub, llm_persona, make_roleplay, unusable
+):
+    stub.enqueue(unusable)
+
+    with_llm, offline = llm_and_offline_reply(make_roleplay, llm_persona(), VAGUE)
+
+    assert with_llm.customer.text == offline.customer.text
+
+
+def test_a_timeout_falls_back_to_the_offline_line_quickly(stub, llm_persona, make_roleplay):
+    stub.enqueue(StubReply.hang(3))
+    started = time.monotonic()
+
+    with_llm, offline = llm_and_offline_reply(make_roleplay, llm_persona(), VAGUE)
+
+    assert with_llm.customer.text == offline.customer.text
+    assert time.monotonic() - started < 2
+
+
+def test_slack_mentions_labels_and_quotes_are_stripped_and_length_capped(
+    stub, llm_persona, make_roleplay
+):
+    long_tail = " And another thing." * 60
+    stub.enqueue(
+        StubReply.text('Graham: "<@U123ABC> <!channel> Fine. I will wait for the call."'),
+        StubReply.text("This is absurd." + long_tail),
+    )
+    roleplay = make_roleplay(SCENARIO, persona=llm_persona())
+
+    stripped = roleplay.reply(VAGUE).customer.text
+    capped = roleplay.reply("Hello?").customer.text
+
+    assert stripped == "Fine. I will wait for the call."
+    assert len(capped) <= MAX_MESSAGE_CHARS and capped.endswith("another thing.")
+
+
+def test_injected_orders_leave_mood_and_session_to_the_critique(stub, llm_persona, make_roleplay):
+    stub.enqueue(StubReply.text("Oh, I'm completely satisfied now. Thank you!"))
+
+    with_llm, offline = llm_and_offline_reply(make_roleplay, llm_persona(), INJECTION)
+
+    assert with_llm.change == offline.change
+    assert with_llm.change.delta >= 0
+    assert with_llm.status is SessionStatus.active
+    assert INJECTION in stub.requests[-1].body["input"]
+
+
+def test_the_settings_choose_the_persona_and_its_timeout(stub, make_roleplay):
+    settings = Settings(
+        openai_api_key="test",
+        openai_base_url=stub.base_url,
+        openai_model="gpt-persona",
+        openai_timeout_seconds=0.3,
+        _env_file=None,
+    )
+    stub.enqueue(StubReply.text("Fine. Thursday, then."))
+
+    persona = build_persona(settings)
+    played = make_roleplay(SCENARIO, persona=persona).reply(VAGUE)
+
+    assert persona.engine == "llm"
+    assert played.customer.text == "Fine. Thursday, then."
+    assert stub.requests[-1].body["model"] == "gpt-persona"
+    assert build_persona(Settings(_env_file=None)).engine == "offline"
+    assert build_persona(settings, offline_only=True).engine == "offline"
