@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.coaching.critique import CritiqueEngine
+from bot.coaching.engines import build_critique_engine
 from bot.settings import Settings
 from bot.store.db import Database
 
@@ -12,7 +14,12 @@ from bot.store.db import Database
 class Services:
     settings: Settings
     db: Database
+    critique_engine: CritiqueEngine
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
-        return cls(settings=settings, db=Database(settings.database_url))
+        return cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            critique_engine=build_critique_engine(settings),
+        )
