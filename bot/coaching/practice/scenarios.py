@@ -22,7 +22,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.coaching.practice.mood import Difficulty, MoodBand, MoodRules, Reaction
+from bot.coaching.practice.mood import Difficulty, MoodRules, Reaction
 from bot.prompt_files import read_toml
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,9 @@ class Lines(_Data):
     satisfied: list[Line] = Field(default_factory=list)
     gave_up: list[Line] = Field(default_factory=list)
 
-    def for_band(self, band: MoodBand) -> list[str]:
-        return getattr(self, band.value)
+    def named(self, name: str) -> list[str]:
+        """The lines of a mood band or an ending, by its name."""
+        return getattr(self, name)
 
 
 class Reactions(_Data):
@@ -221,7 +222,9 @@ def parse_scenario(text: str, scenario_id: str, source: str) -> Scenario:
             ScenarioProblem(source, _TOML_POSITION.sub("", message), line)
         ) from None
     data["id"] = scenario_id
-    data["mood"] = _merge(read_toml("practice", "mood.toml"), data.get("mood", {}))
+    mood = data.get("mood", {})
+    if isinstance(mood, Mapping):  # anything else is left for validation to report
+        data["mood"] = _merge(read_toml("practice", "mood.toml"), mood)
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:

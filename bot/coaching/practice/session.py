@@ -38,7 +38,6 @@ class PlayedTurn:
     customer: Turn
     change: MoodChange
     status: SessionStatus
-    critique: Critique
 
 
 def scenario_facts(scenario: Scenario) -> str:
@@ -130,7 +129,7 @@ class Roleplay:
         self.turns.append(agent)
         self.status = self._status_after(signals, change)
         customer = self._customer_says(reaction_change=change)
-        return PlayedTurn(agent, customer, change, self.status, critique)
+        return PlayedTurn(agent, customer, change, self.status)
 
     def finish(self, status: SessionStatus) -> None:
         """End early: the agent ended it, or it timed out."""

@@ -51,7 +51,7 @@ def test_at_fault_scenarios_are_the_customer_at_fault_family(library):
 def test_shared_lines_outlast_the_default_turn_limit():
     shared = load_persona_lines()
     for band in MoodBand:
-        assert len(shared.lines.for_band(band)) >= 12, band
+        assert len(shared.lines.named(band.value)) >= 12, band
     for reaction in Reaction:
         assert len(shared.reactions.for_reaction(reaction)) >= 10, reaction
 
@@ -94,6 +94,15 @@ def test_a_schema_error_names_the_file_and_field_and_is_skipped(tmp_path, wrong,
     assert str(problem).startswith(f"{tmp_path}/bad-one.toml: field {field}")
     assert "bad-one" not in library.scenarios
     assert len(library.scenarios) >= 18
+
+
+def test_a_mood_that_is_not_a_table_is_a_schema_error(tmp_path):
+    text = _built_in_text()
+    _team_file(tmp_path, "flat-mood.toml", 'mood = "calm"\n' + text[: text.index("[mood.")])
+
+    (problem,) = load_scenarios(tmp_path).problems
+
+    assert str(problem).startswith(f"{tmp_path}/flat-mood.toml: field mood")
 
 
 def test_a_team_scenario_is_added_and_one_with_a_built_in_name_replaces_it(tmp_path):
