@@ -64,8 +64,11 @@ class SessionView:
 
 @dataclass(frozen=True)
 class Started:
+    """The opening is turn 0. `closed_idle`: the user's previous session, timed out to make way."""
+
     session: SessionView
     opening: str
+    closed_idle: Finished | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class Replied:
 
     session: SessionView
     customer: str
+    customer_position: int
     mood: int
     mood_change: int
     scorecard: Scorecard | None
@@ -186,8 +190,9 @@ class PracticeSessions:
             if active is not None and not self._idle(active, now):
                 message = _messages()["already_active"].format(scenario=active.scenario_id)
                 return AlreadyActive(SessionView.of(active), message)
+            closed_idle = None
             if active is not None:
-                self._close(active, SessionStatus.timed_out, now)
+                closed_idle = self._finish(active, SessionStatus.timed_out, now)
             row = PracticeSession(
                 team_id=team_id,
                 user_id=user_id,
@@ -205,7 +210,7 @@ class PracticeSessions:
             db.flush()  # the id seeds the persona's choice of lines
             opening = self._roleplay(row, []).open()
             self._add_turns(row, [opening], position=0)
-            return Started(SessionView.of(row), opening.text)
+            return Started(SessionView.of(row), opening.text, closed_idle)
 
     def unknown_scenario(self, requested: str) -> UnknownScenario:
         suggestions = self.scenarios.close_matches(requested)
@@ -235,8 +240,10 @@ class PracticeSessions:
 
     # -- playing ----------------------------------------------------------------------------
 
-    def reply(self, team_id: str, user_id: str, text: str) -> ReplyResult:
-        """Play the agent's reply in their active session."""
+    def reply(
+        self, team_id: str, user_id: str, text: str, *, message_ts: str | None = None
+    ) -> ReplyResult:
+        """Play the agent's reply (posted in Slack at `message_ts`) in their active session."""
         if not text.strip():
             return EmptyReply(_messages()["empty_reply"])
         now = self.clock()
@@ -251,10 +258,16 @@ class PracticeSessions:
             roleplay = self._roleplay(row, _turns(row))
             session_id, played_so_far = row.id, len(row.turns)
         played = roleplay.reply(text)  # outside a transaction: may call a model
-        return self._save_played(team_id, session_id, played_so_far, roleplay, played)
+        return self._save_played(team_id, session_id, played_so_far, roleplay, played, message_ts)
 
     def _save_played(
-        self, team_id: str, session_id: int, position: int, roleplay: Roleplay, played: PlayedTurn
+        self,
+        team_id: str,
+        session_id: int,
+        position: int,
+        roleplay: Roleplay,
+        played: PlayedTurn,
+        message_ts: str | None,
     ) -> ReplyResult:
         now = self.clock()
         try:
@@ -263,6 +276,7 @@ class PracticeSessions:
                 if row is None or row.status is not SessionStatus.active:
                     return NoActiveSession(_messages()["no_active_session"])
                 self._add_turns(row, [played.agent, played.customer], position=position)
+                row.turns[position].slack_ts = message_ts
                 row.mood = played.customer.mood_after
                 row.last_activity_at = now
                 scorecard = None
@@ -271,6 +285,7 @@ class PracticeSessions:
                 return Replied(
                     SessionView.of(row),
                     played.customer.text,
+                    position + 1,
                     played.change.after,
                     played.change.delta,
                     scorecard,

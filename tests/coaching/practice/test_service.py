@@ -102,19 +102,21 @@ def test_an_unknown_scenario_suggests_close_matches(sessions):
 def test_a_restart_continues_the_session_from_the_database(database, make_service):
     before_restart = make_service(database)
     started = start(before_restart)
-    first = before_restart.reply(TEAM, USER, "We'll look into it.")
+    first = before_restart.reply(TEAM, USER, "We'll look into it.", message_ts="1700000001.1")
 
     after_restart = make_service(Database(database.url))
     second = after_restart.reply(TEAM, USER, "Hello?")
 
     assert isinstance(first, Replied) and isinstance(second, Replied)
     assert second.session.id == started.session.id
+    assert (first.customer_position, second.customer_position) == (2, 4)
     assert second.mood - second.mood_change == first.mood
     with database.session() as db:
         turns = db.query(PracticeTurn).order_by(PracticeTurn.position).all()
         assert [turn.position for turn in turns] == [0, 1, 2, 3, 4]
         assert [turn.role.value for turn in turns] == ["customer", "agent"] * 2 + ["customer"]
         assert turns[1].step_scores["act"] == 1 and turns[1].mood_after == first.mood
+        assert turns[1].slack_ts == "1700000001.1" and turns[3].slack_ts is None
         assert len({turn.text for turn in turns}) == 5
         assert {turn.team_id for turn in turns} == {TEAM}
 
@@ -174,7 +176,9 @@ def test_a_reply_or_a_new_start_after_the_timeout_closes_the_idle_session(sessio
     replaced = start(sessions)
 
     assert isinstance(late, Finished) and late.session.status is SessionStatus.timed_out
-    assert isinstance(restarted, Started) and isinstance(replaced, Started)
+    assert isinstance(restarted, Started) and restarted.closed_idle is None
+    assert replaced.closed_idle.session.id == restarted.session.id
+    assert replaced.closed_idle.session.status is SessionStatus.timed_out
     assert sessions.stats(TEAM, USER).outcomes == {"timed_out": 2, "active": 1}
 
 
