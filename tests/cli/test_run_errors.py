@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import create_engine
 
 from bot.cli import main
+from bot.store.migrations import schema_is_current
 
 SLACK_VARIABLES = (
     "SLACK_BOT_TOKEN",
@@ -75,3 +77,23 @@ def test_an_unreachable_database_is_reported(monkeypatch, capsys) -> None:
     code, message = _run_and_capture(capsys)
     assert code != 0
     assert message.startswith("asap-coach: cannot reach the database in DATABASE_URL")
+
+
+def test_an_out_of_date_postgresql_schema_is_not_migrated_by_run(
+    monkeypatch, capsys, postgres_databases
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("DATABASE_URL", postgres_databases.create())
+    code, message = _run_and_capture(capsys)
+    assert code != 0
+    assert "Run `asap-coach migrate`" in message
+
+
+def test_migrate_brings_the_schema_to_head(monkeypatch, capsys, postgres_databases) -> None:
+    url = postgres_databases.create()
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["migrate"]) == 0
+    engine = create_engine(url)
+    assert schema_is_current(engine, url)
+    engine.dispose()
