@@ -18,12 +18,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from bot.coaching.critique import CritiqueEngine
+from bot.coaching.engines import build_critique_engine
+from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.persona import Persona, Turn
-from bot.coaching.practice.scenarios import ScenarioLibrary
+from bot.coaching.practice.scenarios import ScenarioLibrary, load_scenarios
 from bot.coaching.practice.scorecard import Scorecard, build_scorecard, step_averages
 from bot.coaching.practice.session import PlayedTurn, Roleplay, overall_score
 from bot.prompt_files import read_toml
+from bot.settings import Settings
 from bot.store.base import utcnow
 from bot.store.db import Database
 from bot.store.models import PracticeSession, PracticeTurn, SessionStatus, TurnRole
@@ -169,6 +172,18 @@ class PracticeSessions:
         self.turn_limit = turn_limit
         self.inactivity = inactivity
         self.clock = clock
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> PracticeSessions:
+        """Built-in and team scenarios, and the LLM engines when an OpenAI key is set."""
+        return cls(
+            db,
+            load_scenarios(settings.scenarios_dir),
+            critic=build_critique_engine(settings),
+            persona=build_persona(settings),
+            turn_limit=settings.practice_turn_limit,
+            inactivity=timedelta(minutes=settings.practice_inactivity_minutes),
+        )
 
     # -- starting ---------------------------------------------------------------------------
 

@@ -165,5 +165,5 @@ def test_the_settings_choose_the_persona_and_its_timeout(stub, make_roleplay):
     assert persona.engine == "llm"
     assert played.customer.text == "Fine. Thursday, then."
     assert stub.requests[-1].body["model"] == "gpt-persona"
-    assert build_persona(Settings(_env_file=None)).engine == "offline"
+    assert build_persona(Settings(openai_api_key=None, _env_file=None)).engine == "offline"
     assert build_persona(settings, offline_only=True).engine == "offline"

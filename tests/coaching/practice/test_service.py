@@ -19,6 +19,8 @@ from bot.coaching.practice.service import (
     Started,
     UnknownScenario,
 )
+from bot.prompt_files import read_text
+from bot.settings import Settings
 from bot.store.db import Database
 from bot.store.models import PracticeTurn, SessionStatus
 
@@ -246,3 +248,25 @@ def test_stats_summarise_the_users_history_in_this_workspace(sessions):
     assert stats.replies >= 2
     assert stats.last_practised_at is not None
     assert sessions.stats(TEAM, OTHER_USER).sessions == 0
+
+
+def test_the_settings_give_the_turn_limit_timeout_and_team_scenarios(database, tmp_path):
+    (tmp_path / "our-own.toml").write_text(
+        read_text("scenarios", f"{SCENARIO}.toml"), encoding="utf-8"
+    )
+    settings = Settings(
+        scenarios_dir=tmp_path,
+        practice_turn_limit=2,
+        practice_inactivity_minutes=5,
+        openai_api_key=None,
+        _env_file=None,
+    )
+
+    sessions = PracticeSessions.from_settings(database, settings)
+    start(sessions, scenario="our-own")
+    sessions.reply(TEAM, USER, "Hello.")
+    last = sessions.reply(TEAM, USER, "Hi.")
+
+    assert sessions.inactivity == timedelta(minutes=5)
+    assert sessions.persona.engine == "offline"
+    assert last.session.status is SessionStatus.turn_limit
