@@ -126,9 +126,11 @@ def judge_way_out(
     context = ReplyText(
         " \n".join(filter(None, [request.scenario_facts, request.customer_message]))
     )
+    # Only the customer's own words or the scenario facts can show the customer was at fault:
+    # an agent blaming them is a trigger, not evidence.
     admitted = find_cues(rubric.at_fault, context)
+    at_fault = bool(admitted) and max(m.cue.level for m in admitted) > 0
     blamed = any(trigger.kind is TriggerKind.blame_customer for trigger in triggers)
-    at_fault = blamed or (bool(admitted) and max(m.cue.level for m in admitted) > 0)
     offers = [match for match in find_cues(rubric.offered, text) if match.cue.level > 0]
     offered = bool(offers) and not blamed
     return WayOut(

@@ -81,3 +81,20 @@ def test_a_face_saving_reply_offers_a_way_out(critique):
 def test_the_customer_admitting_fault_marks_them_at_fault(critique):
     result = critique("Let me help.", customer="My bad, I entered the wrong address at checkout")
     assert result.way_out.customer_at_fault
+
+
+def test_an_agent_blaming_the_customer_is_not_evidence_that_they_were_at_fault(critique):
+    result = critique(
+        "You should have read the terms.",
+        customer="My order never arrived and I was charged twice!!",
+    )
+    assert TriggerKind.blame_customer in {trigger.kind for trigger in result.triggers}
+    assert not result.way_out.customer_at_fault
+    assert result.way_out.tip == ""
+    assert "no way out" not in result.summary
+
+
+def test_blame_of_a_customer_the_facts_show_at_fault_leaves_no_way_out(critique):
+    result = critique("You should have read the manual.", customer="I forgot to charge it")
+    assert result.way_out.customer_at_fault
+    assert not result.way_out.offered
