@@ -33,6 +33,8 @@ _OUT_OF_CHARACTER = re.compile(
     r"training exercise|as an ai|language model|system prompt|mood)\b",
     re.IGNORECASE,
 )
+_OPENING_QUOTES = "\"'\u201c\u2018"  # straight, curly double and curly single
+_CLOSING_QUOTES = "\"'\u201d\u2019"
 _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 
 
@@ -44,13 +46,20 @@ def in_character(text: str, persona_name: str) -> str:
     """The model's text as a customer message, or PersonaTextRejected."""
     text = _SLACK_MENTION.sub("", text).strip()
     text = re.sub(rf"^\s*{re.escape(persona_name)}\s*:\s*", "", text, flags=re.IGNORECASE)
-    text = " ".join(_ROLE_LABEL.sub("", text).split()).strip("\"'“” ")
+    text = _unquoted(" ".join(_ROLE_LABEL.sub("", text).split()))
     if not text:
         raise PersonaTextRejected("empty")
     leak = _OUT_OF_CHARACTER.search(text)
     if leak:
         raise PersonaTextRejected(f"out of character: {leak.group(0)!r}")
     return _capped(text)
+
+
+def _unquoted(text: str) -> str:
+    """Without the quotation marks a model sometimes wraps a whole line of dialogue in."""
+    if len(text) >= 2 and text[0] in _OPENING_QUOTES and text[-1] in _CLOSING_QUOTES:
+        return text[1:-1].strip()
+    return text
 
 
 def _capped(text: str) -> str:

@@ -128,14 +128,17 @@ def test_slack_mentions_labels_and_quotes_are_stripped_and_length_capped(
     stub.enqueue(
         StubReply.text('Graham: "<@U123ABC> <!channel> Fine. I will wait for the call."'),
         StubReply.text("This is absurd." + long_tail),
+        StubReply.text('Don\'t you "calm down" me'),
     )
     roleplay = make_roleplay(SCENARIO, persona=llm_persona())
 
     stripped = roleplay.reply(VAGUE).customer.text
     capped = roleplay.reply("Hello?").customer.text
+    inner_quotes_kept = roleplay.reply("Hello again?").customer.text
 
     assert stripped == "Fine. I will wait for the call."
     assert len(capped) <= MAX_MESSAGE_CHARS and capped.endswith("another thing.")
+    assert inner_quotes_kept == 'Don\'t you "calm down" me'
 
 
 def test_injected_orders_leave_mood_and_session_to_the_critique(stub, llm_persona, make_roleplay):
