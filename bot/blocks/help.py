@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.text import SECTION_TEXT_LIMIT, escape, truncate
+from bot.blocks.text import escape, section, truncate
 from bot.prompt_files import read_toml
 
 UNKNOWN_SUBCOMMAND_SHOWN = 40  # characters of an unknown subcommand echoed back
@@ -19,19 +19,14 @@ def help_message(unknown_subcommand: str | None = None) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     if unknown_subcommand is not None:
         shown = escape(truncate(unknown_subcommand, UNKNOWN_SUBCOMMAND_SHOWN)).replace("`", "'")
-        blocks.append(_section(help_text["unknown"].format(subcommand=shown)))
+        blocks.append(section(help_text["unknown"].format(subcommand=shown)))
     blocks += [
-        _section(help_text["intro"]),
-        _section(usage_lines),
+        section(help_text["intro"]),
+        section(usage_lines),
         {"type": "context", "elements": [{"type": "mrkdwn", "text": help_text["footer"]}]},
     ]
     fallback = "\n".join(block["text"]["text"] for block in blocks if block["type"] == "section")
     return {"text": fallback, "blocks": blocks}
-
-
-def _section(mrkdwn: str) -> dict[str, Any]:
-    text = truncate(mrkdwn, SECTION_TEXT_LIMIT)
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 def mention_reply(user_id: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 SECTION_TEXT_LIMIT = 3000
 MESSAGE_TEXT_LIMIT = 40000
 
@@ -10,6 +12,14 @@ def escape(text: str) -> str:
     """Escape the three characters Slack treats as control sequences, so quoted text cannot
     ping (`<!channel>`), mention users or disguise links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def section(mrkdwn: str) -> dict[str, Any]:
+    """A mrkdwn section block, cut to Slack's limit."""
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": truncate(mrkdwn, SECTION_TEXT_LIMIT)},
+    }
 
 
 def truncate(text: str, limit: int) -> str:

@@ -1,0 +1,305 @@
+"""Critiques asked for in Slack, over the database: one per message, delivered once per requester.
+
+Slack-free: callers pass plain values (ids, the message text they fetched) and get plain values
+back. A message's critique is computed once and stored with its scores; the full result (tips,
+evidence quotes, rewrite) and the reply text hold fragments of the message, so they are stored
+only when the workspace allows storing reply text. Otherwise a later requester gets the critique
+recomputed from the message fetched again.
+
+The engine, which may call a model, runs between two short transactions; the unique constraints
+on critiques and critique requests settle concurrent requests (a retried event, a reaction added
+twice quickly) without locking.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.coaching.critique import STEPS, Critique, CritiqueEngine, CritiqueRequest
+from bot.store.base import utcnow
+from bot.store.db import Database
+from bot.store.models import (
+    ChannelSettings,
+    CritiqueDelivery,
+    CritiqueFeedback,
+    FeedbackKind,
+    Workspace,
+)
+from bot.store.models import Critique as CritiqueRow
+from bot.store.models import CritiqueRequest as RequestRow
+
+logger = logging.getLogger(__name__)
+
+DRAFT_LIMIT = 4000  # characters of a draft that `/practice check` critiques
+RATINGS = (FeedbackKind.useful, FeedbackKind.not_useful)
+
+
+@dataclass(frozen=True)
+class WorkspacePolicy:
+    coaching_emoji: str
+    store_reply_text: bool
+    admin_user_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChannelPolicy:
+    watched: bool
+    delivery: CritiqueDelivery
+
+
+@dataclass(frozen=True)
+class ReviewedMessage:
+    """A Slack message to critique, with the customer message(s) it answers."""
+
+    team_id: str
+    channel_id: str
+    message_ts: str
+    author_user_id: str | None
+    text: str
+    customer_messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Review:
+    """A stored critique as one requester gets it. `first_for_requester` is False when this
+    requester had already asked for it: it must not be delivered again."""
+
+    critique_id: int
+    request_id: int
+    critique: Critique
+    first_for_requester: bool
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    critique: Critique
+    truncated: bool
+
+
+def _column_default(column) -> object:
+    return column.property.columns[0].default.arg
+
+
+def workspace_policy(db: Database, team_id: str) -> WorkspacePolicy:
+    with db.session() as session:
+        row = session.get(Workspace, team_id)
+    if row is None:
+        return WorkspacePolicy(
+            coaching_emoji=str(_column_default(Workspace.coaching_emoji)),
+            store_reply_text=bool(_column_default(Workspace.store_reply_text)),
+            admin_user_ids=(),
+        )
+    return WorkspacePolicy(row.coaching_emoji, row.store_reply_text, tuple(row.admin_user_ids))
+
+
+def channel_policy(db: Database, team_id: str, channel_id: str) -> ChannelPolicy:
+    with db.session() as session:
+        row = _channel_settings(session, team_id, channel_id)
+        if row is None:
+            return ChannelPolicy(watched=False, delivery=CritiqueDelivery.direct_message)
+        return ChannelPolicy(watched=row.watched, delivery=row.critique_delivery)
+
+
+def set_critique_delivery(
+    db: Database, team_id: str, channel_id: str, delivery: CritiqueDelivery
+) -> None:
+    with db.session() as session:
+        row = _channel_settings(session, team_id, channel_id)
+        if row is None:
+            try:
+                with session.begin_nested():
+                    session.add(
+                        ChannelSettings(
+                            team_id=team_id, channel_id=channel_id, critique_delivery=delivery
+                        )
+                    )
+                return
+            except IntegrityError:  # created meanwhile, e.g. by the channel being watched
+                row = _channel_settings(session, team_id, channel_id)
+        row.critique_delivery = delivery
+
+
+def has_requested(db: Database, message: ReviewedMessage, requester_user_id: str) -> bool:
+    """Whether this requester already asked for a critique of this message."""
+    with db.session() as session:
+        row = _critique_row(session, message)
+        return row is not None and _request_row(session, row.id, requester_user_id) is not None
+
+
+def request_critique(
+    db: Database,
+    engine: CritiqueEngine,
+    message: ReviewedMessage,
+    requester_user_id: str,
+    source: str,
+) -> Review:
+    """Get or compute the message's critique and record who asked for it."""
+    policy = workspace_policy(db, message.team_id)
+    with db.session() as session:
+        row = _critique_row(session, message)
+        stored = None if row is None else (row.result, _stored_scores(row))
+    if stored is not None and stored[0] is not None:
+        critique = Critique.model_validate(stored[0])
+    else:
+        critique = engine.critique(_engine_request(message.text, message.customer_messages))
+        if stored is not None and critique.scores() != stored[1]:
+            # An LLM may score a second run differently; the stored scores stay the record.
+            logger.warning(
+                "recomputed critique of %s/%s differs from the stored scores",
+                message.channel_id,
+                message.message_ts,
+            )
+    with db.session() as session:
+        critique_id = _store_critique(session, message, critique, policy.store_reply_text)
+        request_id, first = _claim_request(
+            session, message.team_id, critique_id, requester_user_id, source
+        )
+    return Review(critique_id, request_id, critique, first)
+
+
+def mark_delivered(db: Database, request_id: int) -> None:
+    with db.session() as session:
+        session.get_one(RequestRow, request_id).delivered_at = utcnow()
+
+
+def check_draft(engine: CritiqueEngine, draft: str) -> DraftCheck:
+    """Critique a reply before it is sent; nothing is stored."""
+    shown = draft[:DRAFT_LIMIT]
+    return DraftCheck(engine.critique(_engine_request(shown, ())), len(draft) > DRAFT_LIMIT)
+
+
+def record_rating(
+    db: Database, team_id: str, critique_id: int, user_id: str, kind: FeedbackKind
+) -> bool:
+    """Store "useful" or "not useful"; False when this user already rated this critique (or it
+    is not this workspace's)."""
+    with db.session() as session:
+        if _team_critique(session, team_id, critique_id) is None:
+            return False
+        already = session.scalar(
+            select(CritiqueFeedback.id).where(
+                CritiqueFeedback.critique_id == critique_id,
+                CritiqueFeedback.user_id == user_id,
+                CritiqueFeedback.kind.in_(RATINGS),
+            )
+        )
+        if already is not None:
+            return False
+        session.add(
+            CritiqueFeedback(team_id=team_id, critique_id=critique_id, user_id=user_id, kind=kind)
+        )
+        return True
+
+
+def record_dispute(
+    db: Database, team_id: str, critique_id: int, user_id: str, comment: str
+) -> bool:
+    """Store a dispute for the team lead to review; False when the critique is not this
+    workspace's."""
+    with db.session() as session:
+        if _team_critique(session, team_id, critique_id) is None:
+            return False
+        session.add(
+            CritiqueFeedback(
+                team_id=team_id,
+                critique_id=critique_id,
+                user_id=user_id,
+                kind=FeedbackKind.dispute,
+                comment=comment.strip() or None,
+            )
+        )
+        return True
+
+
+def _engine_request(text: str, customer_messages: tuple[str, ...]) -> CritiqueRequest:
+    return CritiqueRequest(agent_reply=text, customer_message=list(customer_messages) or None)
+
+
+def _channel_settings(session: Session, team_id: str, channel_id: str) -> ChannelSettings | None:
+    return session.scalar(
+        select(ChannelSettings).where(
+            ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
+        )
+    )
+
+
+def _critique_row(session: Session, message: ReviewedMessage) -> CritiqueRow | None:
+    return session.scalar(
+        select(CritiqueRow).where(
+            CritiqueRow.team_id == message.team_id,
+            CritiqueRow.channel_id == message.channel_id,
+            CritiqueRow.message_ts == message.message_ts,
+        )
+    )
+
+
+def _stored_scores(row: CritiqueRow) -> dict[str, int]:
+    return {step: getattr(row, step) for step in STEPS}
+
+
+def _team_critique(session: Session, team_id: str, critique_id: int) -> CritiqueRow | None:
+    row = session.get(CritiqueRow, critique_id)
+    return row if row is not None and row.team_id == team_id else None
+
+
+def _request_row(session: Session, critique_id: int, requester_user_id: str) -> RequestRow | None:
+    return session.scalar(
+        select(RequestRow).where(
+            RequestRow.critique_id == critique_id,
+            RequestRow.requester_user_id == requester_user_id,
+        )
+    )
+
+
+def _store_critique(
+    session: Session, message: ReviewedMessage, critique: Critique, store_text: bool
+) -> int:
+    """The id of the message's critique row, inserting it unless a concurrent request did."""
+    row = CritiqueRow(
+        team_id=message.team_id,
+        channel_id=message.channel_id,
+        message_ts=message.message_ts,
+        author_user_id=message.author_user_id,
+        engine=critique.engine.value,
+        trigger_count=len(critique.triggers),
+        overall=critique.overall,
+        result=critique.model_dump(mode="json") if store_text else None,
+        reply_text=message.text if store_text else None,
+        **critique.scores(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+        return row.id
+    except IntegrityError:
+        existing = _critique_row(session, message)
+        assert existing is not None  # the insert lost to it
+        return existing.id
+
+
+def _claim_request(
+    session: Session, team_id: str, critique_id: int, requester_user_id: str, source: str
+) -> tuple[int, bool]:
+    """(request id, whether this call created it)."""
+    existing = _request_row(session, critique_id, requester_user_id)
+    if existing is not None:
+        return existing.id, False
+    row = RequestRow(
+        team_id=team_id,
+        critique_id=critique_id,
+        requester_user_id=requester_user_id,
+        source=source,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+        return row.id, True
+    except IntegrityError:
+        raced = _request_row(session, critique_id, requester_user_id)
+        assert raced is not None
+        return raced.id, False

@@ -1,0 +1,191 @@
+"""Critiques requested in Slack, over SQLite and PostgreSQL: computed once, delivered once per
+requester, stored within the workspace's privacy setting."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.coaching.critique import Critique, CritiqueRequest
+from bot.coaching.offline import OfflineCritiqueEngine
+from bot.coaching.reviews import (
+    DRAFT_LIMIT,
+    ReviewedMessage,
+    channel_policy,
+    check_draft,
+    has_requested,
+    mark_delivered,
+    record_dispute,
+    record_rating,
+    request_critique,
+    set_critique_delivery,
+    workspace_policy,
+)
+from bot.store.models import (
+    ChannelSettings,
+    CritiqueDelivery,
+    CritiqueFeedback,
+    FeedbackKind,
+    Workspace,
+)
+from bot.store.models import Critique as CritiqueRow
+from bot.store.models import CritiqueRequest as RequestRow
+
+REPLY = "I'm so sorry your parcel is late. That's on us: I'll send a new one today."
+MESSAGE = ReviewedMessage(
+    team_id="T1",
+    channel_id="C1",
+    message_ts="1700000000.000100",
+    author_user_id="UAGENT",
+    text=REPLY,
+    customer_messages=("Where is my parcel?!",),
+)
+
+
+class CountingEngine:
+    def __init__(self) -> None:
+        self.runs = 0
+        self._offline = OfflineCritiqueEngine()
+
+    def critique(self, request: CritiqueRequest) -> Critique:
+        self.runs += 1
+        return self._offline.critique(request)
+
+
+@pytest.fixture
+def engine() -> CountingEngine:
+    return CountingEngine()
+
+
+def _allow_text(database, allowed: bool = True) -> None:
+    with database.session() as session:
+        session.add(Workspace(team_id="T1", store_reply_text=allowed))
+
+
+def _count(database, model) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_a_first_request_computes_and_stores_scores_only_by_default(database, engine) -> None:
+    review = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+
+    assert review.first_for_requester
+    assert review.critique.steps.apologize.evidence  # the requester gets the full critique
+    with database.session() as session:
+        row = session.get_one(CritiqueRow, review.critique_id)
+        assert (row.author_user_id, row.engine) == ("UAGENT", "offline")
+        assert row.apologize == review.critique.steps.apologize.score
+        assert row.overall == review.critique.overall
+        assert (row.result, row.reply_text) == (None, None)
+        request = session.get_one(RequestRow, review.request_id)
+        assert (request.requester_user_id, request.source) == ("UAGENT", "reaction")
+
+
+def test_the_same_requester_asking_again_is_not_a_first_request(database, engine) -> None:
+    first = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+    again = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+
+    assert not again.first_for_requester
+    assert (again.critique_id, again.request_id) == (first.critique_id, first.request_id)
+    assert has_requested(database, MESSAGE, "UAGENT")
+    assert not has_requested(database, MESSAGE, "ULEAD")
+    assert _count(database, RequestRow) == 1
+
+
+def test_a_second_requester_reuses_the_stored_result_when_text_may_be_stored(
+    database, engine
+) -> None:
+    _allow_text(database)
+    first = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+    second = request_critique(database, engine, MESSAGE, "ULEAD", "shortcut")
+
+    assert engine.runs == 1
+    assert second.first_for_requester
+    assert second.critique == first.critique
+    with database.session() as session:
+        row = session.get_one(CritiqueRow, first.critique_id)
+        assert row.reply_text == REPLY and row.result is not None
+    assert (_count(database, CritiqueRow), _count(database, RequestRow)) == (1, 2)
+
+
+def test_without_stored_text_a_second_requester_gets_it_recomputed_with_the_same_scores(
+    database, engine
+) -> None:
+    first = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+    second = request_critique(database, engine, MESSAGE, "ULEAD", "reaction")
+
+    assert engine.runs == 2
+    assert second.critique_id == first.critique_id
+    assert second.critique.scores() == first.critique.scores()
+    assert second.critique.steps.apologize.evidence
+
+
+def test_concurrent_requests_store_one_critique_and_one_request(database, engine) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reviews = list(
+            pool.map(
+                lambda _: request_critique(database, engine, MESSAGE, "UAGENT", "reaction"),
+                range(4),
+            )
+        )
+
+    assert sum(review.first_for_requester for review in reviews) == 1
+    assert (_count(database, CritiqueRow), _count(database, RequestRow)) == (1, 1)
+
+
+def test_mark_delivered_stamps_the_request(database, engine) -> None:
+    review = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+    mark_delivered(database, review.request_id)
+    with database.session() as session:
+        assert session.get_one(RequestRow, review.request_id).delivered_at is not None
+
+
+def test_ratings_are_one_per_user_and_disputes_keep_their_comment(database, engine) -> None:
+    critique_id = request_critique(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
+
+    assert record_rating(database, "T1", critique_id, "UAGENT", FeedbackKind.useful)
+    assert not record_rating(database, "T1", critique_id, "UAGENT", FeedbackKind.not_useful)
+    assert record_rating(database, "T1", critique_id, "ULEAD", FeedbackKind.not_useful)
+    assert record_dispute(database, "T1", critique_id, "UAGENT", "  I did apologise!  ")
+
+    with database.session() as session:
+        feedback = session.scalars(select(CritiqueFeedback).order_by(CritiqueFeedback.id)).all()
+    assert [(f.user_id, f.kind, f.comment) for f in feedback] == [
+        ("UAGENT", FeedbackKind.useful, None),
+        ("ULEAD", FeedbackKind.not_useful, None),
+        ("UAGENT", FeedbackKind.dispute, "I did apologise!"),
+    ]
+
+
+def test_feedback_on_another_workspaces_critique_is_refused(database, engine) -> None:
+    critique_id = request_critique(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
+
+    assert not record_rating(database, "T2", critique_id, "UX", FeedbackKind.useful)
+    assert not record_dispute(database, "T2", critique_id, "UX", "no")
+    assert _count(database, CritiqueFeedback) == 0
+
+
+def test_policies_default_until_a_team_sets_them(database) -> None:
+    policy = workspace_policy(database, "T1")
+    assert (policy.coaching_emoji, policy.store_reply_text) == ("teacher", False)
+    assert channel_policy(database, "T1", "C1").watched is False
+
+    with database.session() as session:
+        session.add(ChannelSettings(team_id="T1", channel_id="C1", watched=True))
+    set_critique_delivery(database, "T1", "C1", CritiqueDelivery.thread_reply)
+    set_critique_delivery(database, "T1", "C2", CritiqueDelivery.thread_reply)
+
+    assert channel_policy(database, "T1", "C1").watched
+    assert channel_policy(database, "T1", "C1").delivery is CritiqueDelivery.thread_reply
+    assert channel_policy(database, "T1", "C2").delivery is CritiqueDelivery.thread_reply
+    assert not channel_policy(database, "T1", "C2").watched
+
+
+def test_a_huge_draft_is_checked_on_its_first_characters() -> None:
+    engine = CountingEngine()
+    check = check_draft(engine, "I'm sorry. " * 1000)
+    assert check.truncated and engine.runs == 1
+    assert not check_draft(engine, "x" * DRAFT_LIMIT).truncated
