@@ -1,0 +1,217 @@
+"""A critique as Block Kit: the message (DM or thread reply), the modal, the draft check, and the
+dispute form.
+
+Everything quoted (evidence, triggers, the rewrite, tips an LLM wrote) is escaped, so a message
+containing `<!channel>` or a disguised link is shown, never acted on; every text is cut to Slack's
+limits so a long message never gets the critique refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.text import SECTION_TEXT_LIMIT, escape, section, truncate
+from bot.coaching.critique import Critique, StepVerdict
+from bot.coaching.reviews import DRAFT_LIMIT, DraftCheck
+from bot.prompt_files import read_toml
+
+PRACTISE_ACTION = "critique_practise"
+USEFUL_ACTION = "critique_useful"
+NOT_USEFUL_ACTION = "critique_not_useful"
+DISPUTE_ACTION = "critique_dispute"
+DISPUTE_CALLBACK = "critique_dispute_form"
+DISPUTE_BLOCK = "dispute"
+DISPUTE_INPUT = "dispute_comment"
+
+EVIDENCE_SHOWN = 3  # quotes per step; the rest are counted
+QUOTE_LIMIT = 300  # characters of one quote
+TRIGGERS_SHOWN = 5
+TIP_LIMIT = 500
+REWRITE_LIMIT = 2500  # before escaping, which may lengthen it; the section limit is the backstop
+HEADER_LIMIT = 150
+COMMENT_LIMIT = 2000
+
+
+def texts() -> dict[str, Any]:
+    return read_toml("slack", "critique.toml")
+
+
+def critique_message(
+    critique: Critique, critique_id: int, *, author: str | None, requester: str
+) -> dict[str, Any]:
+    """Keyword arguments for chat.postMessage: the critique with its feedback buttons."""
+    t = texts()
+    intro = (
+        t["requested_by_author"]
+        if requester == author
+        else t["requested_by_other"].format(requester=requester)
+    )
+    blocks = [_header(critique), section(intro), *_body(critique), _actions(critique_id)]
+    return {"text": _fallback(critique), "blocks": blocks}
+
+
+def draft_check_message(check: DraftCheck) -> dict[str, Any]:
+    """Keyword arguments for `respond`: the critique of a draft, with nothing to click."""
+    t = texts()
+    intro = t["check"]["intro"]
+    if check.truncated:
+        intro += "\n" + t["check"]["truncated"].format(limit=f"{DRAFT_LIMIT:,}")
+    blocks = [_header(check.critique), section(intro), *_body(check.critique)]
+    return {"text": _fallback(check.critique), "blocks": blocks}
+
+
+def critique_modal(critique: Critique, critique_id: int) -> dict[str, Any]:
+    return _modal([_header(critique), *_body(critique), _actions(critique_id)])
+
+
+def working_modal() -> dict[str, Any]:
+    return _modal([section(texts()["modal"]["working"])])
+
+
+def notice_modal(text: str) -> dict[str, Any]:
+    """A small modal with one line, for answers given where there is no channel to post in."""
+    return _modal([section(text)], title=texts()["modal"]["notice_title"])
+
+
+def dispute_modal(critique_id: int) -> dict[str, Any]:
+    t = texts()["dispute"]
+    return {
+        "type": "modal",
+        "callback_id": DISPUTE_CALLBACK,
+        "private_metadata": str(critique_id),
+        "title": _plain(t["title"]),
+        "submit": _plain(t["submit"]),
+        "close": _plain(texts()["modal"]["close"]),
+        "blocks": [
+            section(t["intro"]),
+            {
+                "type": "input",
+                "block_id": DISPUTE_BLOCK,
+                "label": _plain(t["label"]),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": DISPUTE_INPUT,
+                    "multiline": True,
+                    "max_length": COMMENT_LIMIT,
+                    "placeholder": _plain(t["placeholder"]),
+                },
+            },
+        ],
+    }
+
+
+def _modal(blocks: list[dict[str, Any]], title: str | None = None) -> dict[str, Any]:
+    t = texts()["modal"]
+    return {
+        "type": "modal",
+        "title": _plain(title or t["title"]),
+        "close": _plain(t["close"]),
+        "blocks": blocks,
+    }
+
+
+def _body(critique: Critique) -> list[dict[str, Any]]:
+    blocks = [section(escape(truncate(critique.summary, SECTION_TEXT_LIMIT)))]
+    blocks += [section(_step_text(name, verdict)) for name, verdict in critique.steps.items()]
+    if critique.triggers:
+        blocks.append(section(_triggers_text(critique)))
+    if critique.way_out.customer_at_fault:
+        blocks.append(section(_way_out_text(critique)))
+    rewrite = _quoted(truncate(critique.rewrite, REWRITE_LIMIT))
+    blocks.append(section(f"{texts()['rewrite_heading']}\n{rewrite}"))
+    blocks.append(_context(_engine_text(critique)))
+    return blocks
+
+
+def _step_text(name: str, verdict: StepVerdict) -> str:
+    t = texts()
+    lines = [f"*{t['steps'][name]}*  {t['chips'][str(verdict.score)]}"]
+    shown = verdict.evidence[:EVIDENCE_SHOWN]
+    lines += [_quoted(f"“{truncate(quote, QUOTE_LIMIT)}”") for quote in shown]
+    hidden = len(verdict.evidence) - EVIDENCE_SHOWN
+    if hidden > 0:
+        lines.append(t["evidence_more"].format(count=hidden))
+    if verdict.score < 2 and verdict.tip:
+        lines.append(t["tip"].format(tip=escape(truncate(verdict.tip, TIP_LIMIT))))
+    return "\n".join(lines)
+
+
+def _triggers_text(critique: Critique) -> str:
+    t = texts()
+    lines = [t["triggers_heading"]]
+    for trigger in critique.triggers[:TRIGGERS_SHOWN]:
+        lines.append(
+            t["trigger"].format(
+                quote=_inline(trigger.quote, QUOTE_LIMIT),
+                why=_inline(trigger.why, TIP_LIMIT),
+                better=_inline(trigger.better, TIP_LIMIT),
+            )
+        )
+    hidden = len(critique.triggers) - TRIGGERS_SHOWN
+    if hidden > 0:
+        lines.append(t["triggers_more"].format(count=hidden))
+    return "\n".join(lines)
+
+
+def _way_out_text(critique: Critique) -> str:
+    t = texts()
+    if critique.way_out.offered:
+        return t["way_out_offered"]
+    return t["way_out_missing"].format(tip=_inline(critique.way_out.tip, TIP_LIMIT))
+
+
+def _engine_text(critique: Critique) -> str:
+    t = texts()
+    if critique.fallback_reason:
+        return t["fallback_note"]
+    return t["engine_note"].format(engine=critique.engine.value)
+
+
+def _actions(critique_id: int) -> dict[str, Any]:
+    labels = texts()["buttons"]
+    buttons = [
+        (PRACTISE_ACTION, labels["practise"], "primary"),
+        (USEFUL_ACTION, labels["useful"], None),
+        (NOT_USEFUL_ACTION, labels["not_useful"], None),
+        (DISPUTE_ACTION, labels["dispute"], "danger"),
+    ]
+    elements = []
+    for action_id, label, style in buttons:
+        button = {
+            "type": "button",
+            "action_id": action_id,
+            "text": _plain(label),
+            "value": str(critique_id),
+        }
+        if style:
+            button["style"] = style
+        elements.append(button)
+    return {"type": "actions", "block_id": "critique_actions", "elements": elements}
+
+
+def _header(critique: Critique) -> dict[str, Any]:
+    text = texts()["header"].format(overall=critique.overall)
+    return {"type": "header", "text": _plain(truncate(text, HEADER_LIMIT))}
+
+
+def _fallback(critique: Critique) -> str:
+    """The notification text: the score and the summary, short."""
+    header = texts()["header"].format(overall=critique.overall)
+    return f"{header} — {escape(truncate(critique.summary, SECTION_TEXT_LIMIT))}"
+
+
+def _quoted(text: str) -> str:
+    """`text` escaped, as a mrkdwn block quote line by line."""
+    return "\n".join(f"> {line}" for line in escape(text).splitlines() or [""])
+
+
+def _inline(text: str, limit: int) -> str:
+    return escape(truncate(" ".join(text.split()), limit))
+
+
+def _context(mrkdwn: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}

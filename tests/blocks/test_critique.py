@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from bot.blocks.critique import (
+    DISPUTE_ACTION,
+    critique_message,
+    critique_modal,
+    dispute_modal,
+    draft_check_message,
+)
+from bot.blocks.text import MESSAGE_TEXT_LIMIT, SECTION_TEXT_LIMIT
+from bot.coaching.critique import CritiqueRequest
+from bot.coaching.offline import OfflineCritiqueEngine
+from bot.coaching.reviews import DraftCheck
+
+REPLY = (
+    "Please calm down. Our policy says refunds take 10 days. "
+    "I'm sorry for the wait, I'll chase the warehouse today and update you by 5pm."
+)
+
+
+@pytest.fixture
+def snapshot_json(snapshot):
+    return snapshot.use_extension(JSONSnapshotExtension)
+
+
+def _critique(reply: str = REPLY, customer: str = "Where is my refund?!"):
+    request = CritiqueRequest(agent_reply=reply, customer_message=customer)
+    return OfflineCritiqueEngine().critique(request)
+
+
+def _texts(message: dict) -> list[str]:
+    return [block["text"]["text"] for block in message["blocks"] if block["type"] == "section"]
+
+
+def test_critique_message_for_someone_elses_request(snapshot_json) -> None:
+    message = critique_message(_critique(), 42, author="UAGENT", requester="ULEAD")
+    assert "<@ULEAD> asked" in _texts(message)[0]
+    assert message == snapshot_json
+
+
+def test_critique_modal(snapshot_json) -> None:
+    assert critique_modal(_critique(), 42) == snapshot_json
+
+
+def test_dispute_modal_carries_the_critique_id(snapshot_json) -> None:
+    modal = dispute_modal(42)
+    assert modal["private_metadata"] == "42"
+    assert modal == snapshot_json
+
+
+def test_the_buttons_carry_the_critique_id() -> None:
+    message = critique_message(_critique(), 42, author="UAGENT", requester="UAGENT")
+    [actions] = [block for block in message["blocks"] if block["type"] == "actions"]
+    assert {button["value"] for button in actions["elements"]} == {"42"}
+    assert DISPUTE_ACTION in {button["action_id"] for button in actions["elements"]}
+    assert "your message you asked for" in _texts(message)[0]
+
+
+def test_quoted_text_cannot_ping_or_disguise_links() -> None:
+    reply = "<!channel> I'm so sorry. See <https://evil.example|your bank> & <@U999>, sorry!"
+    message = critique_message(_critique(reply), 1, author="UAGENT", requester="UAGENT")
+    posted = json.dumps(message)
+    for raw in ("<!channel>", "<https://evil", "<@U999>"):
+        assert raw not in posted
+    assert "&lt;!channel&gt;" in posted
+
+
+def test_a_huge_reply_is_cut_to_slacks_limits() -> None:
+    reply = "I'm so sorry & I understand how upsetting this is. <!here> " * 400  # ~24,000 chars
+    message = critique_message(_critique(reply), 1, author="UAGENT", requester="ULEAD")
+
+    assert len(message["blocks"]) <= 50
+    assert len(message["text"]) <= MESSAGE_TEXT_LIMIT
+    assert all(len(text) <= SECTION_TEXT_LIMIT for text in _texts(message))
+    assert any(text.endswith("…") for text in _texts(message))
+    assert "more" in _texts(message)[2]  # the evidence beyond the first quotes is counted
+
+
+def test_a_truncated_draft_check_says_so_and_has_no_buttons() -> None:
+    message = draft_check_message(DraftCheck(_critique(), truncated=True))
+    assert "first 4,000 characters" in _texts(message)[0]
+    assert all(block["type"] != "actions" for block in message["blocks"])
