@@ -13,14 +13,10 @@ from bot.blocks.critique import (
     draft_check_message,
 )
 from bot.blocks.text import MESSAGE_TEXT_LIMIT, SECTION_TEXT_LIMIT
-from bot.coaching.critique import CritiqueRequest
-from bot.coaching.offline import OfflineCritiqueEngine
+from bot.coaching.critique import Critique
 from bot.coaching.reviews import DraftCheck
 
-REPLY = (
-    "Please calm down. Our policy says refunds take 10 days. "
-    "I'm sorry for the wait, I'll chase the warehouse today and update you by 5pm."
-)
+APOLOGY = "I'm sorry for the wait"
 
 
 @pytest.fixture
@@ -28,9 +24,32 @@ def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-def _critique(reply: str = REPLY, customer: str = "Where is my refund?!"):
-    request = CritiqueRequest(agent_reply=reply, customer_message=customer)
-    return OfflineCritiqueEngine().critique(request)
+def _critique(evidence: tuple[str, ...] = (APOLOGY,), rewrite: str = "") -> Critique:
+    """A fixed critique, so the snapshots follow the blocks and not the engine's wording."""
+    tip = "Name the problem you're sorry for."
+    return Critique.model_validate(
+        {
+            "steps": {
+                "apologize": {"score": 1, "evidence": list(evidence), "tip": tip},
+                "sympathize": {"score": 0, "tip": "Say how this feels for them."},
+                "responsibility": {"score": 0, "tip": "Own it: this one's on us."},
+                "act": {"score": 2, "evidence": ["I'll chase the warehouse today"]},
+            },
+            "triggers": [
+                {
+                    "kind": "calm_down",
+                    "quote": "calm down",
+                    "why": "It tells them their feelings don't count.",
+                    "better": "I can hear how frustrating this has been.",
+                }
+            ],
+            "way_out": {"customer_at_fault": True, "offered": False, "tip": "Blame the form."},
+            "overall": 38,
+            "summary": "Commits to a next step, but shows no sympathy; inflaming: calm down.",
+            "rewrite": rewrite or "I'm so sorry your refund is late.\nI'll chase it today.",
+            "engine": "offline",
+        }
+    )
 
 
 def _texts(message: dict) -> list[str]:
@@ -62,8 +81,9 @@ def test_the_buttons_carry_the_critique_id() -> None:
 
 
 def test_quoted_text_cannot_ping_or_disguise_links() -> None:
-    reply = "<!channel> I'm so sorry. See <https://evil.example|your bank> & <@U999>, sorry!"
-    message = critique_message(_critique(reply), 1, author="UAGENT", requester="UAGENT")
+    quote = "<!channel> I'm so sorry. See <https://evil.example|your bank> & <@U999>, sorry!"
+    critique = _critique(evidence=(quote,), rewrite=quote)
+    message = critique_message(critique, 1, author="UAGENT", requester="UAGENT")
     posted = json.dumps(message)
     for raw in ("<!channel>", "<https://evil", "<@U999>"):
         assert raw not in posted
@@ -72,7 +92,8 @@ def test_quoted_text_cannot_ping_or_disguise_links() -> None:
 
 def test_a_huge_reply_is_cut_to_slacks_limits() -> None:
     reply = "I'm so sorry & I understand how upsetting this is. <!here> " * 400  # ~24,000 chars
-    message = critique_message(_critique(reply), 1, author="UAGENT", requester="ULEAD")
+    critique = _critique(evidence=(reply,) * 300, rewrite=reply)
+    message = critique_message(critique, 1, author="UAGENT", requester="ULEAD")
 
     assert len(message["blocks"]) <= 50
     assert len(message["text"]) <= MESSAGE_TEXT_LIMIT
