@@ -4,4 +4,12 @@ deploy/slack-app-manifest.yml lists the same scopes; tests/test_manifest.py keep
 with the code.
 """
 
-BOT_SCOPES = ("app_mentions:read", "chat:write", "commands")
+BOT_SCOPES = (
+    "app_mentions:read",
+    "channels:history",
+    "channels:read",
+    "chat:write",
+    "commands",
+    "usergroups:read",
+    "users:read",
+)

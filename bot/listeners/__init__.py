@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import commands, deliveries, events
+from bot.listeners import commands, deliveries, events, home
 from bot.services import Services
 
 
@@ -10,3 +10,4 @@ def register_all(app: App, services: Services) -> None:
     deliveries.register(app, services)
     commands.register(app, services)
     events.register(app, services)
+    home.register(app, services)

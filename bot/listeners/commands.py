@@ -3,28 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
 from bot.blocks.help import help_message
+from bot.listeners import watching
 from bot.services import Services
 
 PRACTICE_COMMAND = "/practice"
 
 
+@dataclass(frozen=True)
+class Invocation:
+    """One `/practice <subcommand> <rest>`: what a subcommand handler may use to answer."""
+
+    ack: Ack
+    command: dict
+    rest: str
+    client: WebClient
+    respond: Respond
+    context: BoltContext
+
+
 def register(app: App, services: Services) -> None:
-    subcommands: dict[str, Callable[[Ack, dict, str], None]] = {
-        "help": lambda ack, command, rest: ack(**help_message()),
+    subcommands: dict[str, Callable[[Invocation], None]] = {
+        "help": lambda call: call.ack(**help_message()),
+        **watching.subcommands(services),
     }
 
     @app.command(PRACTICE_COMMAND)
-    def practice(ack: Ack, command: dict) -> None:
+    def practice(
+        ack: Ack, command: dict, client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
         name, rest = split_subcommand(command.get("text", ""))
         handler = subcommands.get(name)
         if handler is None:
             ack(**help_message(unknown_subcommand=name))
             return
-        handler(ack, command, rest)
+        handler(Invocation(ack, command, rest, client, respond, context))
 
 
 def split_subcommand(text: str) -> tuple[str, str]:

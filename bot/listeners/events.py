@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from slack_bolt import App, Say
+from slack_bolt import App, BoltContext, Say
 
 from bot.blocks.help import mention_reply
+from bot.listeners.channel_messages import Source, record_event
 from bot.services import Services
+
+# Where support conversations happen: public channels (message.channels in the manifest).
+WATCHABLE_CHANNEL_TYPES = {"channel"}
 
 
 def register(app: App, services: Services) -> None:
     @app.event("app_mention")
     def point_to_help(event: dict, say: Say) -> None:
         say(text=mention_reply(event["user"]), thread_ts=event.get("thread_ts") or event["ts"])
+
+    # Bolt runs only the first listener matching a request, so this is the one `message`
+    # listener: it dispatches by where the message was posted.
+    @app.event("message")
+    def on_message(event: dict, context: BoltContext) -> None:
+        if event.get("channel_type") in WATCHABLE_CHANNEL_TYPES:
+            source = Source(context.team_id, event["channel"], context.bot_user_id, context.bot_id)
+            record_event(services.db, source, event)

@@ -42,7 +42,11 @@ def test_a_retried_event_produces_exactly_one_reply(running_bot, fake_slack) -> 
     channel = fake_slack.add_channel("support", members=[agent])
     fake_slack.user_posts(agent, channel, f"<@{fake_slack.bot_user_id}> what can you do?")
     fake_slack.wait_until(lambda: len(fake_slack.calls("chat.postMessage")) == 1)
-    [mention_delivery] = [d for d in fake_slack.deliveries if d.kind == "event"]
+    [mention_delivery] = [
+        d
+        for d in fake_slack.deliveries
+        if d.kind == "event" and d.payload["event"]["type"] == "app_mention"
+    ]
 
     retry = fake_slack.redeliver(mention_delivery, reason="http_timeout")
     fake_slack.wait_idle()

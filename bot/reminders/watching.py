@@ -1,0 +1,122 @@
+"""The settings admins change with `/practice`: watched channels, who is on the team, and each
+channel's reminder schedule. Plain values in, rows out; the Slack layer does the asking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.reminders.schedule import ReminderTiming
+from bot.store.models import AuthorKind, ChannelSettings, ReminderSchedule, Workspace
+
+
+def workspace_of(session: Session, team_id: str) -> Workspace:
+    """The workspace's settings row, made with the defaults on first use."""
+    workspace = session.get(Workspace, team_id)
+    if workspace is not None:
+        return workspace
+    try:
+        with session.begin_nested():
+            workspace = Workspace(team_id=team_id, team_user_ids=[], admin_user_ids=[])
+            session.add(workspace)
+        return workspace
+    except IntegrityError:
+        # Two first requests of a new workspace at once: the other one made it.
+        return session.get(Workspace, team_id)
+
+
+def author_kind(workspace: Workspace, user_id: str | None, *, is_bot: bool) -> AuthorKind:
+    """Team members are the team; everyone else, external users included, is a customer. Bots
+    (ticket integrations…) are customers unless the workspace says otherwise."""
+    if is_bot:
+        return AuthorKind.customer if workspace.bots_count_as_customers else AuthorKind.bot
+    return AuthorKind.team if user_id in workspace.team_user_ids else AuthorKind.customer
+
+
+def set_team(
+    session: Session, team_id: str, *, usergroup_id: str | None, user_ids: Iterable[str]
+) -> None:
+    """The team is a user group's members (resolved by the caller) and/or a list of people."""
+    workspace = workspace_of(session, team_id)
+    workspace.team_usergroup_id = usergroup_id
+    workspace.team_user_ids = sorted(set(user_ids))
+
+
+def _channel_settings(session: Session, team_id: str, channel_id: str) -> ChannelSettings | None:
+    return session.scalar(
+        select(ChannelSettings).where(
+            ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
+        )
+    )
+
+
+def is_watched(session: Session, team_id: str, channel_id: str) -> bool:
+    settings = _channel_settings(session, team_id, channel_id)
+    return settings is not None and settings.watched
+
+
+def watch_channel(session: Session, team_id: str, channel_id: str, now: datetime) -> bool:
+    """Start watching; True when it was not watched before (its recent history is then due)."""
+    settings = _channel_settings(session, team_id, channel_id)
+    if settings is None:
+        settings = ChannelSettings(team_id=team_id, channel_id=channel_id)
+        session.add(settings)
+    elif settings.watched:
+        return False
+    settings.watched = True
+    settings.watched_since = now
+    return True
+
+
+def unwatch_channel(session: Session, team_id: str, channel_id: str) -> bool:
+    """Stop watching (what was recorded stays for the figures); False when it was not watched."""
+    settings = _channel_settings(session, team_id, channel_id)
+    if settings is None or not settings.watched:
+        return False
+    settings.watched = False
+    return True
+
+
+def set_schedule(
+    session: Session,
+    team_id: str,
+    channel_id: str,
+    timing: ReminderTiming,
+    *,
+    skip_quiet_days: bool,
+    created_by: str,
+) -> ReminderSchedule:
+    """Create or change the channel's schedule. Setting it again also resumes a paused one:
+    the admin has seen why it stopped (e.g. the bot was invited back)."""
+    schedule = schedule_of(session, team_id, channel_id)
+    if schedule is None:
+        schedule = ReminderSchedule(team_id=team_id, channel_id=channel_id)
+        session.add(schedule)
+    schedule.local_time = timing.local_time
+    schedule.timezone = timing.timezone
+    schedule.weekdays = list(timing.weekdays)
+    schedule.skip_quiet_days = skip_quiet_days
+    schedule.paused_reason = None
+    schedule.created_by = created_by
+    return schedule
+
+
+def schedule_of(session: Session, team_id: str, channel_id: str) -> ReminderSchedule | None:
+    return session.scalar(
+        select(ReminderSchedule).where(
+            ReminderSchedule.team_id == team_id, ReminderSchedule.channel_id == channel_id
+        )
+    )
+
+
+def remove_schedule(session: Session, team_id: str, channel_id: str) -> bool:
+    """Turn the channel's reminder off (its delivery log goes with it); False when it had none."""
+    schedule = schedule_of(session, team_id, channel_id)
+    if schedule is None:
+        return False
+    session.delete(schedule)
+    return True
