@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -120,6 +121,15 @@ class PracticeSession(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "channel_id", "thread_ts"),
         Index(None, "team_id", "user_id", "status"),
+        # One active session per person: two quick /practice commands cannot both start one.
+        Index(
+            "uq_practice_sessions_one_active",
+            "team_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

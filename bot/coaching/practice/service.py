@@ -22,7 +22,7 @@ from bot.coaching.engines import build_critique_engine
 from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.persona import Persona, Turn
-from bot.coaching.practice.scenarios import ScenarioLibrary, load_scenarios
+from bot.coaching.practice.scenarios import Scenario, ScenarioLibrary, load_scenarios
 from bot.coaching.practice.scorecard import Scorecard, build_scorecard, step_averages
 from bot.coaching.practice.session import PlayedTurn, Roleplay, overall_score
 from bot.prompt_files import read_toml
@@ -199,12 +199,27 @@ class PracticeSessions:
         scenario = self.scenarios.get(scenario_id)
         if scenario is None:
             return self.unknown_scenario(scenario_id)
+        try:
+            return self._start(team_id, user_id, scenario, difficulty, channel_id, thread_ts)
+        except IntegrityError:
+            # A concurrent start by the same person took the one-active-session index first.
+            with self.db.session() as db:
+                return self._already_active(self._active_row(db, team_id, user_id))
+
+    def _start(
+        self,
+        team_id: str,
+        user_id: str,
+        scenario: Scenario,
+        difficulty: Difficulty,
+        channel_id: str,
+        thread_ts: str | None,
+    ) -> StartResult:
         now = self.clock()
         with self.db.session() as db:
             active = self._active_row(db, team_id, user_id)
             if active is not None and not self._idle(active, now):
-                message = _messages()["already_active"].format(scenario=active.scenario_id)
-                return AlreadyActive(SessionView.of(active), message)
+                return self._already_active(active)
             closed_idle = None
             if active is not None:
                 closed_idle = self._finish(active, SessionStatus.timed_out, now)
@@ -226,6 +241,11 @@ class PracticeSessions:
             opening = self._roleplay(row, []).open()
             self._add_turns(row, [opening], position=0)
             return Started(SessionView.of(row), opening.text, closed_idle)
+
+    @staticmethod
+    def _already_active(active: PracticeSession) -> AlreadyActive:
+        message = _messages()["already_active"].format(scenario=active.scenario_id)
+        return AlreadyActive(SessionView.of(active), message)
 
     def unknown_scenario(self, requested: str) -> UnknownScenario:
         suggestions = self.scenarios.close_matches(requested)
