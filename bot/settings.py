@@ -67,6 +67,18 @@ class Settings(BaseSettings):
         description="`responses` (OpenAI) or `chat` (Chat Completions, compatible servers).",
     )
     openai_timeout_seconds: float = Field(20.0, gt=0, description="Timeout of one LLM call.")
+    openai_max_output_tokens: int = Field(
+        1500, ge=1, description="Most tokens one LLM critique may write."
+    )
+    openai_max_retries: int = Field(
+        2, ge=0, description="Retries of an LLM call after a timeout or a transient error."
+    )
+    openai_token_budget: int | None = Field(
+        None,
+        ge=1,
+        description="Tokens the critique engine may spend per process, then it answers offline; "
+        "unset = no limit.",
+    )
     scenarios_dir: Path | None = Field(
         None,
         description="Folder of the team's own practice scenarios (*.toml), added to the built-ins.",

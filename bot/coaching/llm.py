@@ -37,8 +37,6 @@ from bot.coaching.privacy import Redactor
 from bot.coaching.rubric import Rubric, critique_data, load_rubric
 from bot.settings import OpenAIApi, Settings
 
-DEFAULT_MAX_OUTPUT_TOKENS = 1500
-DEFAULT_MAX_RETRIES = 2
 _DATA_TAGS = re.compile(r"<(/?)(agent_reply|customer_message|scenario_facts|known_triggers)\b")
 
 
@@ -123,7 +121,7 @@ class LLMCritiqueEngine:
         model: str,
         api: OpenAIApi,
         fallback: OfflineCritiqueEngine,
-        max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
+        max_output_tokens: int,
         token_budget: int | None = None,
         rubric: Rubric | None = None,
     ) -> None:
@@ -141,8 +139,6 @@ class LLMCritiqueEngine:
         settings: Settings,
         *,
         fallback: OfflineCritiqueEngine,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        **options,
     ) -> LLMCritiqueEngine:
         if settings.openai_api_key is None:
             raise ValueError("the LLM engine needs OPENAI_API_KEY")
@@ -150,14 +146,15 @@ class LLMCritiqueEngine:
             api_key=settings.openai_api_key.get_secret_value(),
             base_url=settings.openai_base_url,
             timeout=settings.openai_timeout_seconds,
-            max_retries=max_retries,
+            max_retries=settings.openai_max_retries,
         )
         return cls(
             client,
             model=settings.openai_model,
             api=settings.openai_api,
             fallback=fallback,
-            **options,
+            max_output_tokens=settings.openai_max_output_tokens,
+            token_budget=settings.openai_token_budget,
         )
 
     @property

@@ -60,18 +60,17 @@ def stub():
 def make_engine(stub):
     stub.reset()
 
-    def make(api: str, **options) -> LLMCritiqueEngine:
-        settings = load_settings(
+    def make(api: str, **settings) -> LLMCritiqueEngine:
+        settings.setdefault("openai_max_retries", 0)
+        configured = load_settings(
             openai_api_key="sk-test",
             openai_base_url=stub.base_url,
             openai_api=api,
             openai_model="gpt-test",
             openai_timeout_seconds=0.5,
+            **settings,
         )
-        options.setdefault("max_retries", 0)
-        return LLMCritiqueEngine.from_settings(
-            settings, fallback=OfflineCritiqueEngine(), **options
-        )
+        return LLMCritiqueEngine.from_settings(configured, fallback=OfflineCritiqueEngine())
 
     return make
 
@@ -217,15 +216,31 @@ def test_model_failures_fall_back_to_the_offline_engine(stub, make_engine, api, 
     assert result.model_copy(update={"fallback_reason": None}) == offline
 
 
+@pytest.mark.parametrize("api", APIS)
+def test_the_output_token_limit_comes_from_the_settings(stub, make_engine, api):
+    stub.enqueue(StubReply.json(answer()))
+    make_engine(api, openai_max_output_tokens=700).critique(request())
+    body = stub.requests[-1].body
+    assert body.get("max_output_tokens", body.get("max_completion_tokens")) == 700
+
+
+def test_the_default_limits_are_the_settings_defaults():
+    settings = load_settings(_env_file=None, openai_api_key="sk-test")
+    engine = LLMCritiqueEngine.from_settings(settings, fallback=OfflineCritiqueEngine())
+    assert engine.max_output_tokens == 1500
+    assert engine.client.max_retries == 2
+    assert engine.token_budget is None
+
+
 def test_transient_errors_are_retried(stub, make_engine):
     stub.enqueue(StubReply.error(429, retry_after=0.01), StubReply.json(answer()))
-    result = make_engine("responses", max_retries=2).critique(request())
+    result = make_engine("responses", openai_max_retries=2).critique(request())
     assert result.engine is EngineName.llm
     assert len(stub.requests) == 2
 
 
 def test_an_exhausted_token_budget_stops_calling_the_model(stub, make_engine):
-    engine = make_engine("chat", token_budget=100)
+    engine = make_engine("chat", openai_token_budget=100)
     stub.enqueue(StubReply.json(answer(), usage=TokenUsage(input_tokens=90, output_tokens=20)))
     assert engine.critique(request()).engine is EngineName.llm
     result = engine.critique(request())
