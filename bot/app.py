@@ -41,12 +41,15 @@ def build_app(services: Services) -> App:
     return app
 
 
-def slack_client(settings: Settings) -> WebClient:
+def slack_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebClient:
+    """`retry_rate_limits=False` for callers that handle 429s themselves (the reminder tick
+    keeps its claim and decides how long to wait)."""
     client = WebClient(
         token=None if settings.oauth_enabled else _secret(settings.slack_bot_token),
         base_url=settings.slack_api_url,
     )
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    if retry_rate_limits:
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     return client
 
 

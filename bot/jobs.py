@@ -7,11 +7,16 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.reminders.delivery import ReminderPoster, default_worker_id, run_due_reminders
 from bot.services import Services
+from bot.slack_reminders import reminder_poster
 from bot.store.base import utcnow
 from bot.store.events import purge_processed_events
 
 logger = logging.getLogger(__name__)
+
+# Reminders are due on the minute; each tick sends what fell due since the last one.
+REMINDER_TICK_SECONDS = 60
 
 
 def build_scheduler(services: Services) -> BackgroundScheduler:
@@ -25,6 +30,15 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         coalesce=True,
         max_instances=1,
     )
+    scheduler.add_job(
+        _send_due_reminders,
+        "interval",
+        seconds=REMINDER_TICK_SECONDS,
+        args=[services, reminder_poster(services.settings, services.db), default_worker_id()],
+        id="send-due-reminders",
+        coalesce=True,
+        max_instances=1,
+    )
     return scheduler
 
 
@@ -32,3 +46,11 @@ def _purge_processed_events(services: Services) -> None:
     with services.db.session() as session:
         removed = purge_processed_events(session, utcnow())
     logger.debug("purged %d processed event ids", removed)
+
+
+def _send_due_reminders(services: Services, poster: ReminderPoster, worker_id: str) -> None:
+    outcomes = run_due_reminders(
+        services.db, poster, utcnow, services.settings, worker_id=worker_id
+    )
+    if outcomes:
+        logger.info("reminder tick: %s", dict(outcomes))
