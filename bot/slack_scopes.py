@@ -10,6 +10,8 @@ BOT_SCOPES = (
     "channels:read",
     "chat:write",
     "commands",
+    "reactions:read",
+    "reactions:write",
     "usergroups:read",
     "users:read",
 )

@@ -54,7 +54,8 @@ class ChannelPolicy:
 
 @dataclass(frozen=True)
 class ReviewedMessage:
-    """A Slack message to critique, with the customer message(s) it answers."""
+    """A Slack message to critique, with the customer message(s) it answers. `thread_ts`: the
+    thread a reply about it belongs in."""
 
     team_id: str
     channel_id: str
@@ -62,6 +63,7 @@ class ReviewedMessage:
     author_user_id: str | None
     text: str
     customer_messages: tuple[str, ...] = ()
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,12 @@ def request_critique(
 def mark_delivered(db: Database, request_id: int) -> None:
     with db.session() as session:
         session.get_one(RequestRow, request_id).delivered_at = utcnow()
+
+
+def release_request(db: Database, request_id: int) -> None:
+    """Forget a request whose delivery failed, so asking again is a first request."""
+    with db.session() as session:
+        session.delete(session.get_one(RequestRow, request_id))
 
 
 def check_draft(engine: CritiqueEngine, draft: str) -> DraftCheck:

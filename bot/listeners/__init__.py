@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.listeners import commands, deliveries, events, home
+from bot.listeners import actions, commands, deliveries, events, home, shortcuts, views
 from bot.services import Services
 
 
@@ -11,3 +11,6 @@ def register_all(app: App, services: Services) -> None:
     commands.register(app, services)
     events.register(app, services)
     home.register(app, services)
+    actions.register(app, services)
+    shortcuts.register(app, services)
+    views.register(app, services)

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.help import help_message
-from bot.listeners import watching
+from bot.listeners import critique_commands, watching
 from bot.services import Services
 
 PRACTICE_COMMAND = "/practice"
@@ -31,6 +31,7 @@ def register(app: App, services: Services) -> None:
     subcommands: dict[str, Callable[[Invocation], None]] = {
         "help": lambda call: call.ack(**help_message()),
         **watching.subcommands(services),
+        **critique_commands.subcommands(services),
     }
 
     @app.command(PRACTICE_COMMAND)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from slack_bolt import App, BoltContext, Say
+from slack_sdk import WebClient
 
 from bot.blocks.help import mention_reply
 from bot.listeners.channel_messages import Source, record_event
+from bot.listeners.reviewing import critique_reaction
 from bot.services import Services
 
 # Where support conversations happen: public channels (message.channels in the manifest).
@@ -13,6 +15,10 @@ WATCHABLE_CHANNEL_TYPES = {"channel"}
 
 
 def register(app: App, services: Services) -> None:
+    @app.event("reaction_added")
+    def critique_on_reaction(event: dict, client: WebClient, context: BoltContext) -> None:
+        critique_reaction(services, client, context, event)
+
     @app.event("app_mention")
     def point_to_help(event: dict, say: Say) -> None:
         say(text=mention_reply(event["user"]), thread_ts=event.get("thread_ts") or event["ts"])

@@ -8,6 +8,7 @@ methods called anywhere in bot/ (`client.chat_postMessage(…)`, `say(…)`).
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
 import yaml
@@ -53,13 +54,23 @@ WEB_API_METHODS = {name for name in dir(WebClient) if not name.startswith("_")}
 
 
 def _module_constants(tree: ast.Module) -> dict[str, str]:
-    return {
+    """String constants a listener module defines, or imports from bot (e.g. action ids shared
+    with the Block Kit that renders the buttons)."""
+    constants = {
         target.id: node.value.value
         for node in tree.body
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
         for target in node.targets
         if isinstance(target, ast.Name) and isinstance(node.value.value, str)
     }
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("bot."):
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                value = getattr(module, alias.name, None)
+                if isinstance(value, str):
+                    constants[alias.asname or alias.name] = value
+    return constants
 
 
 def _registered_listeners() -> set[tuple[str, str]]:
