@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.coaching.critique import CritiqueEngine
 from bot.coaching.engines import build_critique_engine
+from bot.coaching.practice.service import PracticeSessions
 from bot.settings import Settings
 from bot.store.db import Database
 
@@ -15,11 +16,14 @@ class Services:
     settings: Settings
     db: Database
     critique_engine: CritiqueEngine
+    practice: PracticeSessions
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
+        db = Database(settings.database_url)
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=db,
             critique_engine=build_critique_engine(settings),
+            practice=PracticeSessions.from_settings(db, settings),
         )
