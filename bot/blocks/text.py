@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 SECTION_TEXT_LIMIT = 3000
+CONTEXT_TEXT_LIMIT = 2000
 MESSAGE_TEXT_LIMIT = 40000
 
 
@@ -27,3 +28,16 @@ def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: limit - 1].rstrip() + "…"
+
+
+def context(mrkdwn: str) -> dict[str, Any]:
+    """A context block (small grey text) with one mrkdwn element, cut to Slack's limit."""
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": truncate(mrkdwn, CONTEXT_TEXT_LIMIT)}],
+    }
+
+
+def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> dict[str, Any]:
+    """A plain_text object, cut to `limit` (e.g. 24 for modal titles, 75 for options)."""
+    return {"type": "plain_text", "text": truncate(text, limit)}
