@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,11 +134,19 @@ def _empty_all_tables(url: str) -> None:
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
+def slack_clock() -> Callable[[], float]:
+    """What stamps the fake's messages; a test module overrides it to replay a dated history."""
+    return time.time
+
+
+@pytest.fixture
+def fake_slack(slack_clock: Callable[[], float]) -> Iterator[FakeSlack]:
     """The fake delivers only the events our manifest subscribes to, as Slack would."""
     manifest = yaml.safe_load(MANIFEST.read_text())
     subscriptions = manifest["settings"].get("event_subscriptions", {}).get("bot_events", [])
-    with FakeSlack(signing_secret=SIGNING_SECRET, event_types=subscriptions) as fake:
+    with FakeSlack(
+        signing_secret=SIGNING_SECRET, event_types=subscriptions, clock=slack_clock
+    ) as fake:
         yield fake
 
 

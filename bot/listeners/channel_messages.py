@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.reminders.record import mark_deleted, posted_at_of, record_message
 from bot.reminders.watching import author_kind, is_watched, workspace_of
@@ -45,19 +46,33 @@ def record_event(db: Database, source: Source, event: dict[str, Any]) -> None:
     with db.session() as session:
         if not is_watched(session, source.team_id, source.channel_id):
             return
+        workspace = workspace_of(session, source.team_id)
         subtype = event.get("subtype")
         if subtype == "message_deleted":
-            mark_deleted(
-                session,
-                team_id=source.team_id,
-                channel_id=source.channel_id,
-                ts=event["deleted_ts"],
-                deleted_at=posted_at_of(event.get("event_ts") or event["ts"]),
-            )
+            _record_deletion(session, workspace, source, event)
         elif subtype == "message_changed":
-            _record(session, workspace_of(session, source.team_id), source, event["message"])
+            _record(session, workspace, source, event["message"])
         else:
-            _record(session, workspace_of(session, source.team_id), source, event)
+            _record(session, workspace, source, event)
+
+
+def _record_deletion(
+    session: Session, workspace: Workspace, source: Source, event: dict[str, Any]
+) -> None:
+    deleted_at = posted_at_of(event.get("event_ts") or event["ts"])
+    previous = event.get("previous_message")
+    if previous is None:
+        mark_deleted(
+            session,
+            team_id=source.team_id,
+            channel_id=source.channel_id,
+            ts=event["deleted_ts"],
+            deleted_at=deleted_at,
+        )
+    else:
+        # Events can arrive out of order: a deletion overtaking its message still records it,
+        # as deleted, from what Slack says the message was.
+        _record(session, workspace, source, previous, deleted_at=deleted_at)
 
 
 def backfill(db: Database, client: WebClient, source: Source, now: datetime) -> int:
@@ -91,7 +106,14 @@ def _with_replies(
             yield from (reply for reply in page["messages"] if reply["ts"] != root["ts"])
 
 
-def _record(session, workspace: Workspace, source: Source, message: dict[str, Any]) -> bool:
+def _record(
+    session: Session,
+    workspace: Workspace,
+    source: Source,
+    message: dict[str, Any],
+    *,
+    deleted_at: datetime | None = None,
+) -> bool:
     if message.get("subtype") not in POSTED_SUBTYPES or source.is_own(message):
         return False
     is_bot = "bot_id" in message or message.get("subtype") == "bot_message"
@@ -106,4 +128,5 @@ def _record(session, workspace: Workspace, source: Source, message: dict[str, An
         user_id=user_id,
         author_kind=author_kind(workspace, user_id, is_bot=is_bot),
         edited_at=posted_at_of(edited["ts"]) if edited else None,
+        deleted_at=deleted_at,
     )
