@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bot.coaching.compose import compose_critique
+from bot.coaching.compose import FoundTrigger, compose_critique, unique_triggers
 from bot.coaching.critique import (
     STEPS,
     Critique,
@@ -104,19 +104,17 @@ def _excused(rule: TriggerRule, text: ReplyText, found: Span) -> bool:
     )
 
 
-def find_triggers(rules: Iterable[TriggerRule], text: ReplyText) -> list[Trigger]:
-    triggers: list[Trigger] = []
+def find_triggers(rules: Iterable[TriggerRule], text: ReplyText) -> list[FoundTrigger]:
+    """Every occurrence of inflaming wording that nothing nearby excuses."""
+    triggers: list[FoundTrigger] = []
     for rule in rules:
         haystack = text.masked if rule.case_sensitive else text.folded
-        quoted: set[str] = set()
         for found in rule.pattern.finditer(haystack):
-            span = Span(*found.span())
-            quote = text.quote(span)
-            if quote and quote not in quoted and not _excused(rule, text, span):
-                quoted.add(quote)
-                triggers.append(
-                    Trigger(kind=rule.kind, quote=quote, why=rule.why, better=rule.better)
-                )
+            span = text.trimmed(Span(*found.span()))
+            quote = text.original[span.start : span.end]
+            if quote and not _excused(rule, text, span):
+                trigger = Trigger(kind=rule.kind, quote=quote, why=rule.why, better=rule.better)
+                triggers.append(FoundTrigger(rule, span, trigger))
     return triggers
 
 
@@ -156,7 +154,8 @@ class OfflineCritiqueEngine:
 
     def critique(self, request: CritiqueRequest) -> Critique:
         text = ReplyText(request.agent_reply)
-        triggers = find_triggers(self.rubric.triggers, text)
+        found = find_triggers(self.rubric.triggers, text)
+        triggers = unique_triggers(found)
         kinds = {trigger.kind for trigger in triggers}
         creditable = self._without_injected(text)
         judged: dict[StepName, StepVerdict] = {}
@@ -164,6 +163,4 @@ class OfflineCritiqueEngine:
             judged[name] = judge_step(self.rubric.steps[name], creditable, kinds, judged)
         steps = Steps(**{name: judged[name] for name in STEPS})
         way_out = judge_way_out(self.rubric.way_out, request, creditable, triggers)
-        return compose_critique(
-            self.rubric, text, steps, triggers, way_out, engine=EngineName.offline
-        )
+        return compose_critique(self.rubric, text, steps, found, way_out, engine=EngineName.offline)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from bot.coaching.critique import STEPS, StepName, TriggerKind
 
-RewriteAction = Literal["keep", "drop_sentence", "remove_phrase", "soften_case"]
+RewriteAction = Literal["keep", "replace_clause", "remove_phrase", "soften_case"]
 
 
 def critique_data(name: str) -> str:
@@ -101,7 +101,7 @@ class TriggerRule:
     unless_nearby: re.Pattern[str] | None
     case_sensitive: bool
     rewrite: RewriteAction
-    follow_up: str | None
+    adds: str | None  # the sentence the suggested rewrite puts in the wording's place
 
 
 @dataclass(frozen=True)
@@ -144,6 +144,7 @@ class Guards:
 class Rubric:
     steps: dict[StepName, StepRubric]
     triggers: tuple[TriggerRule, ...]
+    kept_facts: str  # the rewrite's note of facts from a clause it dropped, "{details}" in it
     way_out: WayOutRubric
     overall: OverallWeights
     guards: Guards
@@ -189,16 +190,18 @@ def _trigger(data: dict[str, Any]) -> TriggerRule:
         unless_nearby=_compile(unless) if unless else None,
         case_sensitive=case_sensitive,
         rewrite=data["rewrite"],
-        follow_up=data.get("follow_up"),
+        adds=data.get("adds"),
     )
 
 
 @cache
 def load_rubric() -> Rubric:
     way_out, guards = _load_toml("way_out.toml"), _load_toml("guards.toml")
+    triggers = _load_toml("triggers.toml")
     return Rubric(
         steps={name: _step(name) for name in STEPS},
-        triggers=tuple(_trigger(rule) for rule in _load_toml("triggers.toml")["triggers"]),
+        triggers=tuple(_trigger(rule) for rule in triggers["triggers"]),
+        kept_facts=triggers["kept_facts"],
         way_out=WayOutRubric(
             tip=way_out["tip"],
             rewrite=way_out["rewrite"],

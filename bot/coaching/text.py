@@ -25,6 +25,7 @@ _LINK = re.compile(
     r"(?:/\S*[^\s.,;:!?)\]'\"])?"
 )
 _HANDLE = re.compile(r"(?<!\w)@\w+")
+_BLANKED_LINK = re.compile("~+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n+")
 _QUOTE_TRIM = " \t\r\n_"  # blanked @handles at a quote's edges are noise (links are content)
 
@@ -101,14 +102,26 @@ class ReplyText:
         last = self.sentences[min(index + 1, len(self.sentences) - 1)]
         return Span(self.sentences[index].start, last.end)
 
-    def quote(self, span: Span) -> str:
-        """The original text of `span`, without @handles or whitespace at its edges."""
+    def trimmed(self, span: Span) -> Span:
+        """`span` without @handles or whitespace at its edges."""
         start, end = span.start, span.end
         while start < end and self.folded[start] in _QUOTE_TRIM:
             start += 1
         while end > start and self.folded[end - 1] in _QUOTE_TRIM:
             end -= 1
-        return self.original[start:end]
+        return Span(start, end)
+
+    def quote(self, span: Span) -> str:
+        """The original text of `span`, without @handles or whitespace at its edges."""
+        inner = self.trimmed(span)
+        return self.original[inner.start : inner.end]
+
+    def links(self, span: Span) -> list[Span]:
+        """The links inside `span` (blanked out in the folded copy)."""
+        return [
+            Span(*found.span())
+            for found in _BLANKED_LINK.finditer(self.folded, span.start, span.end)
+        ]
 
     def quote_sentence(self, position: int) -> str:
         return self.quote(self.sentence_at(position))

@@ -21,14 +21,15 @@ def test_every_trigger_kind_has_a_rule_with_why_and_better():
     assert set(rules) == set(TriggerKind)
     for rule in rules.values():
         assert rule.why and rule.better
-        assert rule.rewrite in {"keep", "drop_sentence", "remove_phrase", "soften_case"}
+        assert rule.rewrite in {"keep", "replace_clause", "remove_phrase", "soften_case"}
 
 
 def test_rewrite_sentences_mark_unknowns_as_placeholders():
     rubric = load_rubric()
     assert "[when?]" in rubric.steps["act"].rewrite_add
     for rule in rubric.triggers:
-        assert rule.follow_up is None or "[" in rule.follow_up
+        assert rule.adds is None or "[" in rule.adds
+    assert "{details}" in rubric.kept_facts and rubric.kept_facts.startswith("[")
 
 
 def test_the_llm_system_prompt_declares_untrusted_data():
