@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -187,7 +187,7 @@ def record_rating(
     """Store "useful" or "not useful"; False when this user already rated this critique (or it
     is not this workspace's)."""
     with db.session() as session:
-        if _team_critique(session, team_id, critique_id) is None:
+        if not _lock_team_critique(session, team_id, critique_id):
             return False
         already = session.scalar(
             select(CritiqueFeedback.id).where(
@@ -210,7 +210,7 @@ def record_dispute(
     """Store a dispute for the team lead to review; False when the critique is not this
     workspace's."""
     with db.session() as session:
-        if _team_critique(session, team_id, critique_id) is None:
+        if not _lock_team_critique(session, team_id, critique_id):
             return False
         session.add(
             CritiqueFeedback(
@@ -250,9 +250,16 @@ def _stored_scores(row: CritiqueRow) -> dict[str, int]:
     return {step: getattr(row, step) for step in STEPS}
 
 
-def _team_critique(session: Session, team_id: str, critique_id: int) -> CritiqueRow | None:
-    row = session.get(CritiqueRow, critique_id)
-    return row if row is not None and row.team_id == team_id else None
+def _lock_team_critique(session: Session, team_id: str, critique_id: int) -> bool:
+    """Whether the critique is this workspace's, locking it for the rest of the transaction: a
+    no-op write as the first statement takes the row lock on PostgreSQL and the write lock on
+    SQLite, so two quick clicks are rated one after the other."""
+    touched = session.execute(
+        update(CritiqueRow)
+        .where(CritiqueRow.id == critique_id, CritiqueRow.team_id == team_id)
+        .values(overall=CritiqueRow.overall)
+    )
+    return touched.rowcount == 1
 
 
 def _request_row(session: Session, critique_id: int, requester_user_id: str) -> RequestRow | None:

@@ -160,6 +160,21 @@ def test_ratings_are_one_per_user_and_disputes_keep_their_comment(database, engi
     ]
 
 
+def test_concurrent_ratings_by_one_user_store_one(database, engine) -> None:
+    critique_id = request_critique(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        recorded = list(
+            pool.map(
+                lambda _: record_rating(database, "T1", critique_id, "UAGENT", FeedbackKind.useful),
+                range(4),
+            )
+        )
+
+    assert sorted(recorded) == [False, False, False, True]
+    assert _count(database, CritiqueFeedback) == 1
+
+
 def test_feedback_on_another_workspaces_critique_is_refused(database, engine) -> None:
     critique_id = request_critique(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
 

@@ -419,6 +419,13 @@ class FakeSlack:
             events.reaction(self._workspace, message, name, user, added=True)
         )
 
+    def user_unreacts(self, user: str, channel: str, ts: str, name: str) -> Delivery | None:
+        conversation = self._conversation_of(user, channel)
+        message = self._workspace.unreact(conversation.id, ts, name, user)
+        return self._deliver_event(
+            events.reaction(self._workspace, message, name, user, added=False)
+        )
+
     def open_home(self, user: str) -> Delivery | None:
         """`user` opens the app's Home tab."""
         channel = self.dm_channel(user)
