@@ -16,7 +16,10 @@ from bot.blocks.critique import (
     notice_modal,
     texts,
 )
+from bot.blocks.reminder import PRACTISE_NOW_ACTION
 from bot.coaching.reviews import record_rating
+from bot.prompt_files import read_toml
+from bot.reminders.digest import load_texts
 from bot.services import Services
 from bot.store.models import FeedbackKind
 
@@ -32,6 +35,19 @@ def register(app: App, services: Services) -> None:
         team_id = body["team"]["id"]
         recorded = record_rating(services.db, team_id, critique_id, user, kind)
         answer(body, client, respond, texts()["answers"]["thanks" if recorded else "already_rated"])
+
+    # "Practise now" in the daily reminder, and the weakest step's button on the Home tab.
+    @app.action(PRACTISE_NOW_ACTION)
+    def point_to_practice_now(
+        ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond
+    ) -> None:
+        ack()
+        text = practise_hint(action.get("value"))
+        if body.get("view", {}).get("type") == "home":
+            # The Home tab has no conversation to answer in: the app's DM with the person.
+            client.chat_postMessage(channel=body["user"]["id"], text=text)
+        else:
+            answer(body, client, respond, text)
 
     @app.action(USEFUL_ACTION)
     def rate_useful(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
@@ -60,6 +76,14 @@ def answer(body: dict[str, Any], client: WebClient, respond: Respond, text: str)
         client.views_push(trigger_id=body["trigger_id"], view=notice_modal(text))
     else:
         respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def practise_hint(step: str | None) -> str:
+    """Where to practise, naming the step to work on when the button carries one."""
+    texts = read_toml("slack", "home.toml")
+    steps = load_texts().steps
+    focus = texts["practise_focus"].format(step=steps[step]) if step in steps else ""
+    return texts["practise_now"] + focus
 
 
 def _in_modal(body: dict[str, Any]) -> bool:

@@ -280,7 +280,11 @@ def test_the_reminder_shows_the_replayed_figures_exactly_once(
         "Critiques: *0* (±0)",
     ]
     assert reminder.blocks[0]["text"]["text"] == "How did we make our customers feel yesterday?"
-    assert reminder.blocks[-1]["elements"][0]["action_id"] == "practise_now"
+
+    agent = team.agents[0]
+    team.fake.click(agent, reminder, "practise_now")
+    team.fake.wait_until(lambda: team.fake.ephemerals(user=agent))
+    assert "/practice" in team.fake.ephemerals(user=agent)[-1].text
 
 
 def test_two_replicas_ticking_at_once_post_once(
@@ -423,6 +427,10 @@ def test_the_home_tab_shows_progress_and_admins_also_see_disputes(
     assert "Your step to work on: *Sympathize*" in agents_home
     assert "A 2 · S 0 · R 1 · P 2" in agents_home
     assert "Settings (admins)" not in agents_home
+
+    team.fake.click(agent, team.fake.home(agent), "practise_now")
+    team.fake.wait_until(lambda: team.fake.dm_messages(agent))
+    assert "Focus on *Sympathize*" in team.fake.dm_messages(agent)[-1].text
 
     admins_home = open_home(team.fake, team.admin)
     assert "Settings (admins)" in admins_home
