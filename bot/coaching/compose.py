@@ -46,7 +46,7 @@ _FACT = re.compile(
     r"|[$£€] ?\d(?:[\d,.]*\d)?"  # money
     rf"|{_WHEN}(?i:\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today"
     r"|tomorrow|tonight|end of (?:the )?(?:day|week))\b)"
-    rf"|{_WHEN}#?[\w/:.-]*\d(?:[\w/:.,-]*\w)?(?: \d+)*"  # numbers, times, dates, codes
+    rf"|{_WHEN}(?<![\w#/:.-])#?[\w/:.-]*\d(?:[\w/:.,-]*\w)?(?: \d+)*"  # numbers, times, codes
     r"(?i: ?(?:am|pm|%|(?:working |business )?days?|hours?|minutes?|weeks?|months?|years?"
     r"|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b(?: \d{4}\b)?)?"
     r"|(?<=\w )[A-Z][a-z]+(?: (?:of |the |de |van )*[A-Z][a-z]+)*\b"  # names, not first words
@@ -158,12 +158,15 @@ def _rewrite_sentence(
     clauses: list[tuple[str, Span, str, bool]] = []  # separator, clause, its text, dropped?
     for separator, clause in _clauses(text, sentence):
         clause = text.trimmed(clause)
-        piece = "".join(
-            char.lower() if at in lowered else char
-            for at, char in enumerate(text.original[clause.start : clause.end], clause.start)
-            if at not in gone
-        )
-        cut = any(at in gone for at in range(clause.start, clause.end))
+        piece = text.original[clause.start : clause.end]
+        touched = range(clause.start, clause.end)
+        cut = not gone.isdisjoint(touched)
+        if cut or not lowered.isdisjoint(touched):
+            piece = "".join(
+                char.lower() if at in lowered else char
+                for at, char in enumerate(piece, clause.start)
+                if at not in gone
+            )
         dropped = any(_overlaps(clause, span) for span in replaced) or (
             cut and len(_WORD.findall(piece)) < 3
         )
@@ -216,8 +219,11 @@ def suggest_rewrite(
             added.append(rubric.steps[name].rewrite_add)
     body: list[str] = []
     dropped_facts: list[str] = []
+    by_sentence: dict[int, list[FoundTrigger]] = {}
+    for occurrence in found:
+        by_sentence.setdefault(text.sentence_index(occurrence.span.start), []).append(occurrence)
     for index, sentence in enumerate(text.sentences):
-        here = [f for f in found if text.sentence_index(f.span.start) == index]
+        here = by_sentence.get(index)
         if not here:
             body.append(text.quote(sentence))
             continue
