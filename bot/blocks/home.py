@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.reminder import practise_button
+from bot.blocks.reminder import HEADER_TEXT_LIMIT, practise_button
 from bot.blocks.schedule import schedule_description
-from bot.blocks.text import escape, section, truncate
+from bot.blocks.text import escape, plain, section, truncate
 from bot.coaching.critique import STEPS
 from bot.prompt_files import read_toml
 from bot.reminders.digest import load_texts
@@ -150,4 +150,4 @@ def _list_section(heading: str, lines: list[str], empty: str) -> dict[str, Any]:
 
 
 def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+    return {"type": "header", "text": plain(text, HEADER_TEXT_LIMIT)}

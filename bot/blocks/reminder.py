@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks.text import section
+from bot.blocks.text import context, plain, section
 from bot.reminders.digest import ChannelComparison, Digest
 
 PRACTISE_NOW_ACTION = "practise_now"
 MAX_CHANNELS_SHOWN = 20  # a message holds at most 50 blocks
 NO_VALUE = "n/a"
+HEADER_TEXT_LIMIT = 150
 CHANNEL_FIGURES = (
     "threads_opened",
     "median_first_response",
@@ -24,7 +25,7 @@ CHANNEL_FIGURES = (
 def reminder_message(digest: Digest) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage: the blocks and their plain-text fallback."""
     texts = digest.texts
-    blocks = [{"type": "header", "text": {"type": "plain_text", "text": texts.question}}]
+    blocks = [{"type": "header", "text": plain(texts.question, HEADER_TEXT_LIMIT)}]
     if digest.quiet:
         blocks.append(section(texts.quiet_day))
     else:
@@ -51,7 +52,7 @@ def _figures(digest: Digest) -> list[dict[str, Any]]:
     blocks.append(
         section(f"{texts.figures['practice_sessions']}: *{practice}* ({_signed(change)})")
     )
-    blocks.append(_context(texts.compared_with))
+    blocks.append(context(texts.compared_with))
     return blocks
 
 
@@ -116,7 +117,3 @@ def _fallback(digest: Digest) -> str:
     if digest.quiet:
         return f"{digest.texts.question} {digest.texts.quiet_day}"
     return f"{digest.texts.question} {digest.texts.tip_heading}: {digest.tip.text}"
-
-
-def _context(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
