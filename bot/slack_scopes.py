@@ -10,6 +10,8 @@ BOT_SCOPES = (
     "channels:read",
     "chat:write",
     "commands",
+    "im:history",
+    "im:write",
     "reactions:read",
     "reactions:write",
     "usergroups:read",

@@ -10,8 +10,11 @@ from bot.prompt_files import read_toml
 UNKNOWN_SUBCOMMAND_SHOWN = 40  # characters of an unknown subcommand echoed back
 
 
-def help_message(unknown_subcommand: str | None = None) -> dict[str, Any]:
-    """Keyword arguments for `ack`/`respond`: text plus blocks, ephemeral by default."""
+def help_message(
+    unknown_subcommand: str | None = None, suggestion: str | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for `ack`/`respond`: text plus blocks, ephemeral by default;
+    `suggestion` (a known subcommand or scenario id) follows the unknown subcommand."""
     help_text = read_toml("slack", "help.toml")
     usage_lines = "\n".join(
         f"`{entry['usage']}` — {entry['description']}" for entry in help_text["subcommands"]
@@ -19,7 +22,10 @@ def help_message(unknown_subcommand: str | None = None) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = []
     if unknown_subcommand is not None:
         shown = escape(truncate(unknown_subcommand, UNKNOWN_SUBCOMMAND_SHOWN)).replace("`", "'")
-        blocks.append(section(help_text["unknown"].format(subcommand=shown)))
+        unknown = help_text["unknown"].format(subcommand=shown)
+        if suggestion is not None:
+            unknown += " " + help_text["did_you_mean"].format(suggestion=suggestion)
+        blocks.append(section(unknown))
     blocks += [
         section(help_text["intro"]),
         section(usage_lines),

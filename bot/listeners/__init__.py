@@ -2,7 +2,16 @@
 
 from slack_bolt import App
 
-from bot.listeners import actions, commands, deliveries, events, home, shortcuts, views
+from bot.listeners import (
+    actions,
+    commands,
+    deliveries,
+    events,
+    home,
+    roleplay,
+    shortcuts,
+    views,
+)
 from bot.services import Services
 
 
@@ -14,3 +23,4 @@ def register_all(app: App, services: Services) -> None:
     actions.register(app, services)
     shortcuts.register(app, services)
     views.register(app, services)
+    roleplay.register(app, services)

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from bot.blocks.help import help_message
-from bot.listeners import critique_commands, watching
+from bot.listeners import critique_commands, roleplay, watching
 from bot.services import Services
 
 PRACTICE_COMMAND = "/practice"
@@ -32,6 +32,7 @@ def register(app: App, services: Services) -> None:
         "help": lambda call: call.ack(**help_message()),
         **watching.subcommands(services),
         **critique_commands.subcommands(services),
+        **roleplay.subcommands(services),
     }
 
     @app.command(PRACTICE_COMMAND)
@@ -39,14 +40,12 @@ def register(app: App, services: Services) -> None:
         ack: Ack, command: dict, client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
         name, rest = split_subcommand(command.get("text", ""))
-        handler = subcommands.get(name)
-        if handler is None:
-            ack(**help_message(unknown_subcommand=name))
-            return
+        handler = subcommands.get(name) or roleplay.fallback(services, name, subcommands)
         handler(Invocation(ack, command, rest, client, respond, context))
 
 
 def split_subcommand(text: str) -> tuple[str, str]:
-    """`"check  my draft"` → `("check", "my draft")`; empty text asks for help."""
+    """`"check  my draft"` → `("check", "my draft")`; empty text starts a practice (the
+    picker)."""
     name, _, rest = text.strip().partition(" ")
-    return (name.lower() or "help", rest.strip())
+    return (name.lower() or "start", rest.strip())

@@ -8,6 +8,7 @@ from slack_sdk import WebClient
 from bot.blocks.help import mention_reply
 from bot.listeners.channel_messages import Source, record_event
 from bot.listeners.reviewing import critique_reaction
+from bot.listeners.roleplay import hand_off_message
 from bot.services import Services
 
 # Where support conversations happen: public channels (message.channels in the manifest).
@@ -26,7 +27,9 @@ def register(app: App, services: Services) -> None:
     # Bolt runs only the first listener matching a request, so this is the one `message`
     # listener: it dispatches by where the message was posted.
     @app.event("message")
-    def on_message(event: dict, context: BoltContext) -> None:
+    def on_message(event: dict, client: WebClient, context: BoltContext) -> None:
         if event.get("channel_type") in WATCHABLE_CHANNEL_TYPES:
             source = Source(context.team_id, event["channel"], context.bot_user_id, context.bot_id)
             record_event(services.db, source, event)
+        # Practice threads live in DMs (message.im) and in public channels.
+        hand_off_message(services, client, context, event)

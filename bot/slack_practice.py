@@ -1,0 +1,154 @@
+"""The Slack side of a practice session: the card and the opening, each reply behind a typing
+cue, and the scorecard. Used by the listeners and by the inactivity tick; the session itself is
+`bot.coaching.practice`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.blocks.practice import (
+    customer_message,
+    scenario_card,
+    scorecard_message,
+    texts,
+    typing_message,
+)
+from bot.coaching.practice.mood import Difficulty
+from bot.coaching.practice.service import (
+    AlreadyActive,
+    Finished,
+    PracticeSessions,
+    Replied,
+    SessionView,
+    Started,
+)
+
+logger = logging.getLogger(__name__)
+
+# Slack accepts a web link to a message in any workspace the reader is in.
+MESSAGE_LINK = "https://slack.com/archives/{channel}/p{ts}"
+
+ClientForTeam = Callable[[str], WebClient]
+
+
+@dataclass(frozen=True)
+class StartAnswer:
+    """What to tell the person who asked for a session, and whether it started."""
+
+    started: bool
+    text: str
+
+
+def thread_link(channel_id: str, thread_ts: str) -> str:
+    return MESSAGE_LINK.format(channel=channel_id, ts=thread_ts.replace(".", ""))
+
+
+def dm_channel(client: WebClient, user_id: str) -> str:
+    """The id of the bot's DM with the user, where `message.im` events come from."""
+    return client.conversations_open(users=user_id)["channel"]["id"]
+
+
+def start_session(
+    practice: PracticeSessions,
+    client: WebClient,
+    team_id: str,
+    user_id: str,
+    scenario_id: str,
+    difficulty: Difficulty,
+    channel_id: str,
+) -> StartAnswer:
+    """Start a session in `channel_id` and post its card and opening."""
+    result = practice.start(team_id, user_id, scenario_id, difficulty, channel_id)
+    if isinstance(result, AlreadyActive):
+        return StartAnswer(False, _with_link(result.message, result.session))
+    if not isinstance(result, Started):
+        return StartAnswer(False, result.message)
+    if result.closed_idle is not None:
+        post_finished(client, result.closed_idle)
+    session = result.session
+    scenario = practice.scenarios.scenarios[session.scenario_id]
+    card = client.chat_postMessage(channel=channel_id, **scenario_card(scenario, difficulty))
+    practice.attach_thread(team_id, session.id, card["ts"])
+    opening = client.chat_postMessage(
+        channel=channel_id,
+        thread_ts=card["ts"],
+        **customer_message(
+            result.opening, session.start_mood, 0, session_id=session.id, active=True
+        ),
+    )
+    practice.record_message_ts(team_id, session.id, 0, opening["ts"])
+    link = thread_link(channel_id, card["ts"])
+    return StartAnswer(True, texts()["started_elsewhere"].format(link=link))
+
+
+def play_reply(practice: PracticeSessions, client: WebClient, team_id: str, event: dict) -> None:
+    """The agent replied in the session's thread: show the typing cue, then the customer's
+    answer in its place (and the scorecard when that answer ended the session)."""
+    channel, thread_ts, user = event["channel"], event["thread_ts"], event["user"]
+    cue = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **typing_message())
+    result = practice.reply(team_id, user, event.get("text") or "", message_ts=event["ts"])
+    if isinstance(result, Replied):
+        answer = customer_message(
+            result.customer,
+            result.mood,
+            result.mood_change,
+            session_id=result.session.id,
+            active=result.scorecard is None,
+        )
+        client.chat_update(channel=channel, ts=cue["ts"], **answer)
+        practice.record_message_ts(team_id, result.session.id, result.customer_position, cue["ts"])
+        if result.scorecard is not None:
+            _post_in_thread(client, result.session, scorecard_message(result.scorecard))
+        return
+    client.chat_delete(channel=channel, ts=cue["ts"])
+    if isinstance(result, Finished):  # it timed out just before this reply
+        post_finished(client, result)
+    else:
+        client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=thread_ts, text=result.message
+        )
+
+
+def post_finished(client: WebClient, finished: Finished) -> None:
+    """The scorecard of a session that ended without a customer message, in its thread."""
+    if finished.scorecard is not None and finished.session.thread_ts is not None:
+        _post_in_thread(client, finished.session, scorecard_message(finished.scorecard))
+
+
+def end_session(practice: PracticeSessions, client: WebClient, team_id: str, user_id: str) -> str:
+    """End the user's session (scorecard in its thread); what to tell the user."""
+    result = practice.end(team_id, user_id)
+    if not isinstance(result, Finished):
+        return result.message
+    post_finished(client, result)
+    session = result.session
+    return texts()["ended"].format(link=thread_link(session.channel_id, session.thread_ts or ""))
+
+
+def time_out_idle_sessions(practice: PracticeSessions, client_for_team: ClientForTeam) -> int:
+    """End the sessions idle past the inactivity timeout and post their scorecards."""
+    finished = practice.time_out_idle()
+    for session in finished:
+        try:
+            post_finished(client_for_team(session.session.team_id), session)
+        except Exception:  # one workspace's failure must not keep the others' scorecards
+            logger.exception(
+                "could not post the scorecard of practice session %s", session.session.id
+            )
+    return len(finished)
+
+
+def _post_in_thread(client: WebClient, session: SessionView, message: dict[str, Any]) -> None:
+    client.chat_postMessage(channel=session.channel_id, thread_ts=session.thread_ts, **message)
+
+
+def _with_link(message: str, session: SessionView) -> str:
+    if session.thread_ts is None:
+        return message
+    link = thread_link(session.channel_id, session.thread_ts)
+    return f"{message} {texts()['thread_link'].format(link=link)}"

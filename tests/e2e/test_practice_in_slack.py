@@ -1,0 +1,273 @@
+"""Role-play practice in Slack, end to end: the real bolt app over HTTP against the fake Slack,
+on SQLite and PostgreSQL, with the offline critique engine and persona."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from bot.app import build_app
+from bot.blocks.practice import (
+    DIFFICULTY_INPUT,
+    END_ACTION,
+    FAMILY_INPUT,
+    PLACE_INPUT,
+    TRY_AGAIN_ACTION,
+    texts,
+)
+from bot.fakes.slack import FakeSlack, Message
+from bot.services import Services
+from bot.store.models import SessionStatus
+from bot.web import Probes, build_wsgi_app, create_server
+from tests.coaching.practice.conftest import GOOD_REPLIES, INJECTION, TRIGGER_REPLIES
+from tests.conftest import RunningBot, bot_settings
+
+pytestmark = pytest.mark.e2e
+
+TEAM = "T0FAKE"
+SCENARIO = "laptop-dead-on-arrival"
+TIMEOUT = 5.0
+
+
+def _text(message: Message) -> str:
+    return json.dumps(message.blocks or []) + message.text
+
+
+def is_customer(message: Message) -> bool:
+    return message.bot_id is not None and "Anger " in _text(message)
+
+
+def is_scorecard(message: Message) -> bool:
+    return message.bot_id is not None and "Scorecard: " in _text(message)
+
+
+def anger(message: Message) -> int:
+    """The number on the customer message's meter."""
+    meter = next(b for b in message.blocks if b["type"] == "context")["elements"][0]["text"]
+    return int(meter.split("/100")[0].split()[-1])
+
+
+class Trainee:
+    """An agent practising, in a DM with the bot or in a support channel's thread."""
+
+    def __init__(self, fake: FakeSlack, bot: RunningBot) -> None:
+        self.fake, self.practice = fake, bot.services.practice
+        self.agent = fake.add_user("agent")
+        self.colleague = fake.add_user("colleague")
+        self.channel = fake.add_channel("support", members=[self.agent, self.colleague])
+        self.where = fake.dm_channel(self.agent)
+        self.thread_ts: str | None = None
+
+    def command(self, text: str):
+        return self.fake.send_command(self.agent, self.channel, "/practice", text)
+
+    def start(self, text: str = f"{SCENARIO} furious", *, here: bool = False) -> Message:
+        self.where = self.channel if here else self.fake.dm_channel(self.agent)
+        before = len(self.fake.messages(self.where))
+        self.command(text)
+        return self.wait_for_card(before)
+
+    def wait_for_card(self, before: int) -> Message:
+        self.fake.wait_until(lambda: len(self.fake.messages(self.where)) > before, TIMEOUT)
+        card = self.fake.messages(self.where)[-1]
+        self.thread_ts = card.ts
+        self.fake.wait_until(lambda: len(self.customer_messages()) == 1, TIMEOUT)
+        return card
+
+    def thread(self) -> list[Message]:
+        assert self.thread_ts is not None
+        return self.fake.messages(self.where, thread_ts=self.thread_ts)
+
+    def customer_messages(self) -> list[Message]:
+        return [m for m in self.thread() if is_customer(m)]
+
+    def reply(self, text: str, user: str | None = None) -> Message:
+        """Reply in the thread and wait for the customer's answer."""
+        answered = len(self.customer_messages())
+        self.fake.user_posts(user or self.agent, self.where, text, thread_ts=self.thread_ts)
+        self.fake.wait_until(lambda: len(self.customer_messages()) > answered, TIMEOUT)
+        self.settle()
+        return self.customer_messages()[-1]
+
+    def settle(self) -> None:
+        """Let the listeners of already-acked events finish (the cue replaced, the scorecard)."""
+        typing = texts()["typing"]
+        self.fake.wait_until(lambda: all(m.text != typing for m in self.thread()), TIMEOUT)
+        self.fake.wait_idle()
+
+    def scorecard(self) -> Message:
+        self.fake.wait_until(lambda: any(is_scorecard(m) for m in self.thread()), TIMEOUT)
+        return next(m for m in self.thread() if is_scorecard(m))
+
+    def latest_ephemeral(self, count: int) -> str:
+        """The text of the `count`-th ephemeral the agent was shown, once it is there."""
+        self.fake.wait_until(lambda: len(self.fake.ephemerals(user=self.agent)) >= count, TIMEOUT)
+        return self.fake.ephemerals(user=self.agent)[count - 1].text
+
+    def session(self):
+        return self.practice.find_by_thread(TEAM, self.where, self.thread_ts)
+
+
+@pytest.fixture
+def trainee(running_bot, fake_slack) -> Trainee:
+    return Trainee(fake_slack, running_bot)
+
+
+def test_practice_alone_opens_the_picker_and_submitting_starts_a_dm_session(trainee, fake_slack):
+    trainee.command("")
+    fake_slack.wait_until(lambda: fake_slack.modals(trainee.agent), TIMEOUT)
+    [picker] = fake_slack.modals(trainee.agent)
+    shown = json.dumps(picker.blocks)
+    assert "Apologize" in shown and "Prepare to act" in shown  # the rubric, before starting
+    assert "A thread in this channel" in shown
+
+    fake_slack.submit_view(
+        trainee.agent,
+        picker.id,
+        {FAMILY_INPUT: "broken_promise", DIFFICULTY_INPUT: "mild", PLACE_INPUT: "dm"},
+    )
+    card = trainee.wait_for_card(0)
+
+    session = trainee.session()
+    assert session.user_id == trainee.agent and session.difficulty == "mild"
+    assert trainee.practice.scenarios.get(session.scenario_id).family == "broken_promise"
+    assert "You can offer" in _text(card)
+    assert fake_slack.modals(trainee.agent) == []
+
+
+def test_a_named_scenario_posts_the_card_then_the_opening_in_its_thread(trainee, fake_slack):
+    card = trainee.start(f"{SCENARIO} furious")
+
+    assert card.text.startswith("Practice: ")
+    [root, opening] = trainee.thread()
+    assert root.ts == card.ts
+    assert is_customer(opening) and END_ACTION in _text(opening)
+    assert anger(opening) == trainee.session().start_mood
+    assert "reply to the customer in its thread" in trainee.latest_ephemeral(1)
+
+
+def test_a_good_practice_run_ends_satisfied_with_a_scorecard_and_try_again(trainee, fake_slack):
+    trainee.start(f"{SCENARIO} furious")
+    moods = [anger(trainee.customer_messages()[0])]
+
+    for reply in GOOD_REPLIES:
+        moods.append(anger(trainee.reply(reply)))
+        if trainee.session().status is not SessionStatus.active:
+            break
+
+    assert trainee.session().status is SessionStatus.satisfied
+    assert moods == sorted(moods, reverse=True) and moods[-1] < moods[0]
+    scorecard = trainee.scorecard()
+    assert "The customer is satisfied." in _text(scorecard)
+    assert END_ACTION not in _text(trainee.customer_messages()[-1])  # no End once it is over
+
+    cards = len(fake_slack.dm_messages(trainee.agent))
+    fake_slack.click(trainee.agent, scorecard, TRY_AGAIN_ACTION)
+    trainee.wait_for_card(cards)
+    again = trainee.session()
+    assert (again.scenario_id, again.difficulty, again.status) == (SCENARIO, "furious", "active")
+
+
+def test_triggers_anger_the_customer_and_the_meter_shows_it(trainee) -> None:
+    trainee.start(f"{SCENARIO} upset")
+    opening = anger(trainee.customer_messages()[0])
+
+    angrier = trainee.reply(TRIGGER_REPLIES[0])
+
+    assert anger(angrier) > opening
+    assert "angrier by" in _text(angrier)
+
+
+def test_practice_end_posts_the_scorecard_and_a_second_session_is_refused_politely(
+    trainee, fake_slack
+):
+    trainee.start(f"{SCENARIO} upset")
+    trainee.command("bank-card-blocked-abroad")
+
+    refusal = trainee.latest_ephemeral(2)
+    assert "You already have a practice session going" in refusal
+    assert trainee.thread_ts.replace(".", "") in refusal  # a link to the active thread
+
+    trainee.command("end")
+    assert "Session ended" in trainee.latest_ephemeral(3)
+    assert "You ended the session." in _text(trainee.scorecard())
+    assert trainee.session().status is SessionStatus.ended
+
+
+def test_the_end_button_ends_only_your_own_session(trainee, fake_slack) -> None:
+    trainee.start(f"{SCENARIO} mild here", here=True)
+    opening = trainee.customer_messages()[0]
+
+    fake_slack.click(trainee.colleague, opening, END_ACTION)
+    fake_slack.wait_until(lambda: fake_slack.ephemerals(user=trainee.colleague), TIMEOUT)
+    assert "not yours" in fake_slack.ephemerals(user=trainee.colleague)[0].text
+    assert trainee.session().status is SessionStatus.active
+    fake_slack.click(trainee.agent, opening, END_ACTION)
+
+    trainee.scorecard()
+    assert trainee.session().status is SessionStatus.ended
+
+
+def test_other_people_edits_and_the_bot_itself_are_ignored_in_the_thread(trainee, fake_slack):
+    trainee.start(f"{SCENARIO} upset here", here=True)
+    first = trainee.reply(GOOD_REPLIES[0])
+    posted = len(trainee.thread())
+
+    fake_slack.user_posts(
+        trainee.colleague, trainee.channel, "Nice one!", thread_ts=trainee.thread_ts
+    )
+    [agent_reply] = [m for m in trainee.thread() if m.user == trainee.agent]
+    fake_slack.user_edits(trainee.agent, trainee.channel, agent_reply.ts, "Calm down.")
+    trainee.settle()
+
+    assert len(trainee.thread()) == posted + 1  # only the colleague's message
+    assert trainee.customer_messages()[-1] == first
+
+
+def test_an_injected_instruction_does_not_end_the_session(trainee) -> None:
+    trainee.start(f"{SCENARIO} furious")
+
+    trainee.reply(INJECTION)
+
+    assert trainee.session().status is SessionStatus.active
+    assert not any(is_scorecard(m) for m in trainee.thread())
+
+
+def test_an_unknown_subcommand_gets_a_suggestion(trainee, fake_slack) -> None:
+    trainee.command("lsit")
+
+    [shown] = fake_slack.ephemerals(user=trainee.agent)
+    assert shown.text.startswith("I don't know `lsit`. Did you mean `list`?")
+
+
+def test_list_and_stats_answer_privately(trainee, fake_slack) -> None:
+    trainee.command("list")
+    trainee.command("stats")
+
+    listing, stats = fake_slack.ephemerals(user=trainee.agent)
+    assert SCENARIO in _text(listing) and "Broken promise" in _text(listing)
+    assert "You have not practised yet" in stats.text
+
+
+def test_a_restart_mid_session_continues_the_session(trainee, fake_slack, database_url):
+    trainee.start(f"{SCENARIO} furious")
+    first = anger(trainee.reply(GOOD_REPLIES[0]))
+
+    restarted = Services.from_settings(bot_settings(fake_slack, database_url))
+    server = create_server(
+        build_wsgi_app(Probes(restarted, lambda: True), build_app(restarted)), "127.0.0.1", 0, 2
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        fake_slack.connect(f"http://127.0.0.1:{server.effective_port}/slack/events")
+        second = anger(trainee.reply(GOOD_REPLIES[1]))
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+        restarted.db.dispose()
+
+    assert second < first
+    assert len(trainee.customer_messages()) == 3
