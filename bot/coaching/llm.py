@@ -331,8 +331,14 @@ class _Checker:
         )
 
     def rewrite(self, proposed: str) -> str:
+        """The model's rewrite, unless it invents a promise or keeps a rule-found trigger."""
         rewrite = self.redactor.restore(proposed).strip()
-        if not rewrite or self.rubric.guards.invented_promises(rewrite, self.reply):
+        kept_trigger = any(
+            trigger.quote.lower() in rewrite.lower()
+            for trigger in self.baseline.triggers
+            if trigger.kind is not TriggerKind.jargon  # codes may be facts; the tip explains them
+        )
+        if not rewrite or kept_trigger or self.rubric.guards.invented_promises(rewrite, self.reply):
             return self.baseline.rewrite
         return rewrite
 

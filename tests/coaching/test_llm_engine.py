@@ -152,6 +152,15 @@ def test_rule_found_triggers_are_kept_and_model_triggers_must_be_verbatim(stub, 
     assert "calm_down" in user  # the rules' triggers are passed in
 
 
+def test_a_rewrite_that_keeps_the_trigger_wording_is_replaced(stub, make_engine):
+    reply = "Calm down. As per our policy we cannot change it."
+    kept = "Sorry. As per our policy we cannot change it. I'll update you by [when?]."
+    stub.enqueue(StubReply.json(answer(rewrite=kept)))
+    result = make_engine("responses").critique(request(reply))
+    assert "policy" not in result.rewrite.lower()
+    assert result.rewrite == OfflineCritiqueEngine().critique(request(reply)).rewrite
+
+
 def test_a_rewrite_that_invents_a_refund_is_replaced(stub, make_engine):
     stub.enqueue(StubReply.json(answer(rewrite="So sorry! I've refunded you in full today.")))
     result = make_engine("responses").critique(request())
