@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.blocks.critique import DISPUTE_ACTION, DISPUTE_INPUT, USEFUL_ACTION
+from bot.coaching.critique import CritiqueRequest
 from bot.coaching.offline import OfflineCritiqueEngine
 from bot.fakes.slack import FakeSlack, Message
 from bot.store.models import ChannelSettings, CritiqueDelivery, CritiqueFeedback, Workspace
@@ -23,6 +24,7 @@ TEAM = "T0FAKE"
 CUSTOMER_TEXT = "My refund is three weeks late and nobody answers my emails!"
 REPLY = "I'm so sorry your refund is late. That's on us: I'll send it today and email you by 5pm."
 SHORTCUT = "critique_message"
+SLOW_ENGINE_SECONDS = 3.1  # longer than Slack waits for an ack
 
 
 class Support:
@@ -52,8 +54,14 @@ class Support:
 
     def wait_for_dms(self, count: int, timeout: float = 3.0) -> list[Message]:
         self.fake.wait_until(lambda: len(self.dms()) >= count, timeout=timeout)
-        self.fake.wait_idle()
+        self.wait_for_hourglasses()
         return self.dms()
+
+    def wait_for_hourglasses(self) -> None:
+        """Until every hourglass the bot added is taken away again: its listeners are done."""
+        calls = self.fake.calls
+        self.fake.wait_until(lambda: len(calls("reactions.remove")) >= len(calls("reactions.add")))
+        self.fake.wait_idle()
 
     def count(self, model) -> int:
         with self.db.session() as session:
@@ -76,16 +84,28 @@ def support(running_bot, fake_slack) -> Support:
 
 
 @pytest.fixture
-def engine_runs(monkeypatch) -> list[int]:
-    runs: list[int] = []
+def engine_runs(monkeypatch) -> list[CritiqueRequest]:
+    """What the engine was asked to critique, run by run."""
+    runs: list[CritiqueRequest] = []
     critique = OfflineCritiqueEngine.critique
 
-    def counting(self, request):
-        runs.append(1)
+    def recording(self, request):
+        runs.append(request)
         return critique(self, request)
 
-    monkeypatch.setattr(OfflineCritiqueEngine, "critique", counting)
+    monkeypatch.setattr(OfflineCritiqueEngine, "critique", recording)
     return runs
+
+
+@pytest.fixture
+def slow_engine(monkeypatch) -> None:
+    critique = OfflineCritiqueEngine.critique
+
+    def slow(self, request):
+        time.sleep(SLOW_ENGINE_SECONDS)
+        return critique(self, request)
+
+    monkeypatch.setattr(OfflineCritiqueEngine, "critique", slow)
 
 
 def _modal_text(fake: FakeSlack, user: str) -> str:
@@ -98,7 +118,9 @@ def _blocks_text(message) -> str:
     return json.dumps(message.blocks, ensure_ascii=False)
 
 
-def test_a_reaction_gets_the_author_a_dm_with_the_critique(support: Support, fake_slack) -> None:
+def test_a_reaction_gets_the_author_a_dm_with_the_critique(
+    support: Support, fake_slack, engine_runs
+) -> None:
     ts = support.agent_replies()
 
     delivery = support.react(support.agent, ts)
@@ -125,6 +147,38 @@ def test_a_reaction_gets_the_author_a_dm_with_the_critique(support: Support, fak
     )
     assert row.engine == "offline" and row.apologize == 2
     assert (row.result, row.reply_text) == (None, None)  # text is not stored by default
+    [request] = engine_runs
+    assert (request.agent_reply, request.customer_message) == (REPLY, CUSTOMER_TEXT)
+
+
+def test_a_top_level_reply_is_read_with_the_message_before_it(
+    support: Support, fake_slack, engine_runs
+) -> None:
+    fake_slack.user_posts(support.customer, support.channel, CUSTOMER_TEXT)
+    ts = fake_slack.user_posts(support.agent, support.channel, REPLY)
+
+    support.react(support.agent, ts)
+
+    support.wait_for_dms(1)
+    assert engine_runs[0].customer_message == CUSTOMER_TEXT
+
+
+def test_every_surface_acks_in_time_however_slow_the_engine(
+    support: Support, fake_slack, slow_engine
+) -> None:
+    ts = support.agent_replies()
+
+    deliveries = [
+        support.react(support.agent, ts),
+        fake_slack.send_shortcut(support.lead, support.channel, ts, SHORTCUT),
+        fake_slack.send_command(support.agent, support.channel, "/practice", f"check {REPLY}"),
+    ]
+
+    assert all(delivery.acked_within_deadline for delivery in deliveries)
+    assert "Working on it" in _modal_text(fake_slack, support.lead)
+    support.wait_for_dms(1, timeout=SLOW_ENGINE_SECONDS + 2)
+    fake_slack.wait_until(lambda: fake_slack.ephemerals(user=support.agent), timeout=2)
+    fake_slack.wait_until(lambda: "ASAP critique" in _modal_text(fake_slack, support.lead))
 
 
 def test_a_retried_or_repeated_reaction_is_delivered_once(support: Support, fake_slack) -> None:
@@ -183,6 +237,7 @@ def test_thread_mode_replies_in_the_thread(support: Support, fake_slack) -> None
     support.react(support.lead, ts)
 
     fake_slack.wait_until(lambda: len(fake_slack.messages(support.channel, thread_ts=root)) == 3)
+    support.wait_for_hourglasses()
     critique = fake_slack.messages(support.channel, thread_ts=root)[-1]
     assert critique.user == fake_slack.bot_user_id and "ASAP critique" in critique.text
     assert support.dms() == []
