@@ -9,7 +9,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.reminders.delivery import ReminderPoster, default_worker_id, run_due_reminders
 from bot.services import Services
-from bot.slack_reminders import reminder_poster
+from bot.slack_practice import time_out_idle_sessions
+from bot.slack_reminders import ClientForTeam, clients_by_team, reminder_poster
 from bot.store.base import utcnow
 from bot.store.events import purge_processed_events
 
@@ -17,6 +18,8 @@ logger = logging.getLogger(__name__)
 
 # Reminders are due on the minute; each tick sends what fell due since the last one.
 REMINDER_TICK_SECONDS = 60
+# Practice inactivity is counted in minutes, so a session times out at most a minute late.
+PRACTICE_TICK_SECONDS = 60
 
 
 def build_scheduler(services: Services) -> BackgroundScheduler:
@@ -39,6 +42,15 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         coalesce=True,
         max_instances=1,
     )
+    scheduler.add_job(
+        _time_out_idle_practice,
+        "interval",
+        seconds=PRACTICE_TICK_SECONDS,
+        args=[services, clients_by_team(services.settings, services.db)],
+        id="time-out-idle-practice",
+        coalesce=True,
+        max_instances=1,
+    )
     return scheduler
 
 
@@ -54,3 +66,9 @@ def _send_due_reminders(services: Services, poster: ReminderPoster, worker_id: s
     )
     if outcomes:
         logger.info("reminder tick: %s", dict(outcomes))
+
+
+def _time_out_idle_practice(services: Services, client_for_team: ClientForTeam) -> None:
+    ended = time_out_idle_sessions(services.practice, client_for_team)
+    if ended:
+        logger.info("timed out %d idle practice sessions", ended)

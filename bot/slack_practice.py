@@ -33,8 +33,6 @@ logger = logging.getLogger(__name__)
 # Slack accepts a web link to a message in any workspace the reader is in.
 MESSAGE_LINK = "https://slack.com/archives/{channel}/p{ts}"
 
-ClientForTeam = Callable[[str], WebClient]
-
 
 @dataclass(frozen=True)
 class StartAnswer:
@@ -130,7 +128,9 @@ def end_session(practice: PracticeSessions, client: WebClient, team_id: str, use
     return texts()["ended"].format(link=thread_link(session.channel_id, session.thread_ts or ""))
 
 
-def time_out_idle_sessions(practice: PracticeSessions, client_for_team: ClientForTeam) -> int:
+def time_out_idle_sessions(
+    practice: PracticeSessions, client_for_team: Callable[[str], WebClient]
+) -> int:
     """End the sessions idle past the inactivity timeout and post their scorecards."""
     finished = practice.time_out_idle()
     for session in finished:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -19,7 +20,9 @@ from bot.blocks.practice import (
 )
 from bot.fakes.slack import FakeSlack, Message
 from bot.services import Services
-from bot.store.models import SessionStatus
+from bot.slack_practice import time_out_idle_sessions
+from bot.slack_reminders import clients_by_team
+from bot.store.models import PracticeSession, SessionStatus
 from bot.web import Probes, build_wsgi_app, create_server
 from tests.coaching.practice.conftest import GOOD_REPLIES, INJECTION, TRIGGER_REPLIES
 from tests.conftest import RunningBot, bot_settings
@@ -226,6 +229,27 @@ def test_other_people_edits_and_the_bot_itself_are_ignored_in_the_thread(trainee
     assert trainee.customer_messages()[-1] == first
 
 
+def test_the_inactivity_tick_times_out_an_idle_session_with_its_scorecard(
+    trainee, running_bot, fake_slack
+):
+    trainee.start(f"{SCENARIO} upset")
+    trainee.reply(GOOD_REPLIES[0])
+    services = running_bot.services
+    with services.db.session() as session:
+        idle = session.get(PracticeSession, trainee.session().id)
+        idle.last_activity_at -= timedelta(
+            minutes=services.settings.practice_inactivity_minutes + 1
+        )
+
+    ended = time_out_idle_sessions(
+        services.practice, clients_by_team(services.settings, services.db)
+    )
+
+    assert ended == 1
+    assert trainee.session().status is SessionStatus.timed_out
+    assert "The session timed out without a reply." in _text(trainee.scorecard())
+
+
 def test_an_injected_instruction_does_not_end_the_session(trainee) -> None:
     trainee.start(f"{SCENARIO} furious")
 
@@ -267,6 +291,7 @@ def test_a_restart_mid_session_continues_the_session(trainee, fake_slack, databa
     finally:
         server.close()
         server.task_dispatcher.shutdown()
+        thread.join(timeout=5)
         restarted.db.dispose()
 
     assert second < first
