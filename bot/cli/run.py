@@ -11,12 +11,13 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.exc import OperationalError
 
-from bot.app import build_app, slack_client
+from bot.app import build_app
 from bot.cli._common import MANIFEST_HINT, fail, settings_or_exit
 from bot.jobs import build_scheduler
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.settings import ConfigError, Settings
+from bot.slack_clients import slack_client
 from bot.store.migrations import schema_is_current, upgrade_to_head
 from bot.web import Probes, build_wsgi_app, serve
 

@@ -1,0 +1,68 @@
+"""Web API clients outside a Slack request: for start-up checks and for the scheduler's jobs.
+
+Kept apart from `bot.app` (which imports every listener) so that listener helpers and jobs can
+use it without import cycles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.settings import ConfigError, Settings
+from bot.store.db import Database
+from bot.store.installations import EncryptedInstallationStore, TokenCipher, key_file_cipher
+
+# Slack answers 429 with Retry-After; the client waits that long and tries again.
+RATE_LIMIT_RETRIES = 3
+
+ClientForTeam = Callable[[str], WebClient]
+
+
+class NotInstalled(LookupError):
+    """No bot token is stored for the workspace (the app was uninstalled)."""
+
+
+def slack_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebClient:
+    """`retry_rate_limits=False` for callers that handle 429s themselves (the reminder tick
+    keeps its claim and decides how long to wait)."""
+    token = settings.slack_bot_token
+    client = WebClient(
+        token=None if settings.oauth_enabled or token is None else token.get_secret_value(),
+        base_url=settings.slack_api_url,
+    )
+    if retry_rate_limits:
+        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+    return client
+
+
+def token_cipher(settings: Settings) -> TokenCipher:
+    if settings.encryption_key is not None:
+        return TokenCipher.from_setting(settings.encryption_key.get_secret_value())
+    if settings.sqlite_path is not None:
+        return key_file_cipher(settings.sqlite_path.with_suffix(".key"))
+    raise ConfigError(
+        "ENCRYPTION_KEY is not set: multi-workspace installs store bot tokens encrypted. "
+        'Make one with: python -c "from cryptography.fernet import Fernet; '
+        'print(Fernet.generate_key().decode())"'
+    )
+
+
+def clients_by_team(settings: Settings, db: Database) -> ClientForTeam:
+    """One client for a single-workspace install; per team from the installation store with
+    OAuth (non-enterprise installs: the store is asked by team id only). Rate limits are left
+    to the caller."""
+    if not settings.oauth_enabled:
+        client = slack_client(settings, retry_rate_limits=False)
+        return lambda team_id: client
+    store = EncryptedInstallationStore(settings.slack_client_id, db.engine, token_cipher(settings))
+
+    def client_for(team_id: str) -> WebClient:
+        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            raise NotInstalled(team_id)
+        return WebClient(token=bot.bot_token, base_url=settings.slack_api_url)
+
+    return client_for
