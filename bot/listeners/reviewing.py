@@ -1,8 +1,8 @@
 """Critiquing a Slack message: read it and the customer message it answers, get its review from
 `bot.coaching.reviews`, and deliver it (a DM to the author, a thread reply, or a modal).
 
-Shared by the reaction (events), the message shortcut (shortcuts) and nothing else; the listener
-modules stay thin and call in here after acking.
+The reaction listener (events) and the message shortcut (shortcuts) call in here once they have
+acked, so the Slack calls and the engine may take their time.
 """
 
 from __future__ import annotations
