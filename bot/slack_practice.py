@@ -5,7 +5,6 @@ cue, and the scorecard. Used by the listeners and by the inactivity tick; the se
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +26,7 @@ from bot.coaching.practice.service import (
     SessionView,
     Started,
 )
+from bot.slack_clients import ClientForTeam
 
 logger = logging.getLogger(__name__)
 
@@ -128,9 +128,7 @@ def end_session(practice: PracticeSessions, client: WebClient, team_id: str, use
     return texts()["ended"].format(link=thread_link(session.channel_id, session.thread_ts or ""))
 
 
-def time_out_idle_sessions(
-    practice: PracticeSessions, client_for_team: Callable[[str], WebClient]
-) -> int:
+def time_out_idle_sessions(practice: PracticeSessions, client_for_team: ClientForTeam) -> int:
     """End the sessions idle past the inactivity timeout and post their scorecards."""
     finished = practice.time_out_idle()
     for session in finished:

@@ -20,8 +20,8 @@ from bot.blocks.practice import (
 )
 from bot.fakes.slack import FakeSlack, Message
 from bot.services import Services
+from bot.slack_clients import clients_by_team
 from bot.slack_practice import time_out_idle_sessions
-from bot.slack_reminders import clients_by_team
 from bot.store.models import PracticeSession, SessionStatus
 from bot.web import Probes, build_wsgi_app, create_server
 from tests.coaching.practice.conftest import GOOD_REPLIES, INJECTION, TRIGGER_REPLIES
