@@ -180,7 +180,7 @@ def customer_message(
 
 def meter(mood: int) -> str:
     """🟥🟥🟥🟥⬜ for 80: one square per fifth of the anger scale, coloured by how hot."""
-    filled = round(mood * METER_SQUARES / MAX_MOOD)
+    filled = (mood * METER_SQUARES + MAX_MOOD // 2) // MAX_MOOD  # rounding halves up
     colour = next(square for floor, square in METER_COLOURS if mood >= floor)
     return colour * filled + EMPTY_SQUARE * (METER_SQUARES - filled)
 
