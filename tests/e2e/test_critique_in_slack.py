@@ -256,9 +256,16 @@ def test_the_message_shortcut_shows_the_critique_in_a_modal(support: Support, fa
 
     assert delivery.acked_within_deadline
     fake_slack.wait_until(lambda: "ASAP critique" in _modal_text(fake_slack, support.lead))
-    assert support.dms() == [] and fake_slack.messages(support.channel)[-1].ts != ts
+    assert support.dms() == [] and fake_slack.ephemerals() == []
+    assert [m.user for m in fake_slack.messages(support.channel)] == [support.customer]
     with support.db.session() as session:
         assert session.scalars(select(RequestRow)).one().source == "shortcut"
+
+    [modal] = fake_slack.modals(support.lead)
+    fake_slack.click(support.lead, modal, USEFUL_ACTION)  # a modal has no channel to answer in
+
+    fake_slack.wait_until(lambda: "Thanks" in _modal_text(fake_slack, support.lead))
+    assert support.count(CritiqueFeedback) == 1
 
 
 def test_the_shortcut_on_a_channel_the_bot_cannot_read_explains(running_bot, fake_slack) -> None:
