@@ -9,6 +9,7 @@ from bot.blocks.help import mention_reply
 from bot.listeners.channel_messages import Source, record_event
 from bot.listeners.reviewing import critique_reaction
 from bot.listeners.roleplay import hand_off_message
+from bot.reminders.watching import follow_group_change
 from bot.services import Services
 
 # Where support conversations happen: public channels (message.channels in the manifest).
@@ -23,6 +24,18 @@ def register(app: App, services: Services) -> None:
     @app.event("app_mention")
     def point_to_help(event: dict, say: Say) -> None:
         say(text=mention_reply(event["user"]), thread_ts=event.get("thread_ts") or event["ts"])
+
+    # The team is a user group's members (/practice team @group): follow its changes.
+    @app.event("subteam_members_changed")
+    def follow_team_group(event: dict, context: BoltContext) -> None:
+        with services.db.session() as session:
+            follow_group_change(
+                session,
+                context.team_id,
+                event["subteam_id"],
+                added=event.get("added_users", []),
+                removed=event.get("removed_users", []),
+            )
 
     # Bolt runs only the first listener matching a request, so this is the one `message`
     # listener: it dispatches by where the message was posted.

@@ -46,6 +46,22 @@ def set_team(
     workspace.team_user_ids = sorted(set(user_ids))
 
 
+def follow_group_change(
+    session: Session,
+    team_id: str,
+    usergroup_id: str,
+    *,
+    added: Iterable[str],
+    removed: Iterable[str],
+) -> bool:
+    """Keep the team in step with its user group; False when it is not the team's group."""
+    workspace = workspace_of(session, team_id)
+    if workspace.team_usergroup_id != usergroup_id:
+        return False
+    workspace.team_user_ids = sorted((set(workspace.team_user_ids) | set(added)) - set(removed))
+    return True
+
+
 def _channel_settings(session: Session, team_id: str, channel_id: str) -> ChannelSettings | None:
     return session.scalar(
         select(ChannelSettings).where(

@@ -189,6 +189,23 @@ def test_new_edited_and_deleted_messages_are_recorded(team: Team, running_bot: R
     assert_never_stored(running_bot.services, SECRET)
 
 
+def test_the_team_follows_changes_to_its_user_group(team: Team, running_bot: RunningBot) -> None:
+    fake, newcomer = team.fake, team.customers[0]
+    team.set_up()
+    fake.send_event(
+        {
+            "type": "subteam_members_changed",
+            "subteam_id": team.group,
+            "added_users": [newcomer],
+            "removed_users": [],
+        }
+    )
+
+    fake.user_posts(newcomer, team.channel, "Hi, I joined the support team")
+    fake.wait_until(lambda: recorded(running_bot.services))
+    assert recorded(running_bot.services)[0].author_kind is AuthorKind.team
+
+
 # ---------------------------------------------------------------- the reminder
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.reminders.schedule import ReminderTiming
 from bot.reminders.watching import (
     author_kind,
+    follow_group_change,
     is_watched,
     remove_schedule,
     schedule_of,
@@ -46,6 +47,14 @@ def test_the_team_decides_who_is_a_customer(database: Database) -> None:
         assert author_kind(workspace, "B1", is_bot=True) is AuthorKind.customer
         workspace.bots_count_as_customers = False
         assert author_kind(workspace, "B1", is_bot=True) is AuthorKind.bot
+
+
+def test_the_team_follows_its_user_group(database: Database) -> None:
+    with database.session() as session:
+        set_team(session, "T1", usergroup_id="S1", user_ids=["U1", "U2"])
+        assert follow_group_change(session, "T1", "S1", added=["U3"], removed=["U1"])
+        assert not follow_group_change(session, "T1", "S9", added=["U9"], removed=[])
+        assert workspace_of(session, "T1").team_user_ids == ["U2", "U3"]
 
 
 def test_setting_a_schedule_again_changes_it_and_resumes_it(database: Database) -> None:

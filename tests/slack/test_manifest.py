@@ -48,6 +48,7 @@ EVENT_SCOPES: dict[str, str | None] = {
     "message.channels": "channels:history",
     "message.groups": "groups:history",
     "message.im": "im:history",
+    "subteam_members_changed": "usergroups:read",
 }
 LISTENER_KINDS = {"command", "event", "shortcut", "message_shortcut", "action", "view"}
 WEB_API_METHODS = {name for name in dir(WebClient) if not name.startswith("_")}
