@@ -128,6 +128,7 @@ def test_watching_backfills_seven_days_of_metadata_only(
     root = fake.user_posts(customer, team.channel, SECRET)
     fake.user_posts(team.agents[0], team.channel, "so sorry, on it", thread_ts=root)
     fake.user_posts(customer, team.channel, "thanks", thread_ts=root)
+    fake.rate_limit("conversations.replies", retry_after=1)  # the client waits and retries
 
     team.set_up()
 
