@@ -68,7 +68,9 @@ def fallback(services: Services, name: str, subcommand_names: Iterable[str]) -> 
 
 def register(app: App, services: Services) -> None:
     @app.view(PICKER_CALLBACK)
-    def start_picked(ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext):
+    def start_picked(
+        ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
+    ) -> None:
         choice = picker_choice(view)
         if choice.in_channel and not _bot_is_member(client, choice.channel_id):
             ack(response_action="errors", errors={PLACE_INPUT: texts()["cannot_post_here"]})
@@ -91,7 +93,9 @@ def register(app: App, services: Services) -> None:
             client.chat_postMessage(channel=dm_channel(client, user_id), text=answer.text)
 
     @app.action(END_ACTION)
-    def end_clicked(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+    def end_clicked(
+        ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond
+    ) -> None:
         ack()
         team_id, user_id = body["team"]["id"], body["user"]["id"]
         active = services.practice.active_session(team_id, user_id)
@@ -103,7 +107,7 @@ def register(app: App, services: Services) -> None:
         )
 
     @app.action(TRY_AGAIN_ACTION)
-    def try_again(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond):
+    def try_again(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
         ack()
         scenario_id, difficulty = action["value"].split()
         answer = start_session(
@@ -118,7 +122,9 @@ def register(app: App, services: Services) -> None:
         respond(text=answer.text, replace_original=False)
 
 
-def hand_off_message(services: Services, client: WebClient, context: BoltContext, event: dict):
+def hand_off_message(
+    services: Services, client: WebClient, context: BoltContext, event: dict
+) -> None:
     """A new message by the session's owner in an active practice thread is their reply.
     Everything else is ignored: the bot's own posts, edits, top-level messages, and other
     people writing in the thread (teammates may watch and chat)."""
@@ -139,7 +145,7 @@ def _start(services: Services, call: Invocation) -> None:
         return
     call.ack()
     channel_id = call.command["channel_id"]
-    families = sorted({s.family for s in services.practice.scenarios.scenarios.values()})
+    families = [family for family in Family if _family_scenarios(services, family)]
     view = picker_modal(families, channel_id, offer_channel=channel_id.startswith("C"))
     call.client.views_open(trigger_id=call.command["trigger_id"], view=view)
 
