@@ -39,8 +39,15 @@ def _text(message: Message) -> str:
     return json.dumps(message.blocks or []) + message.text
 
 
+def _meters(message: Message) -> list[str]:
+    contexts = [b for b in message.blocks or [] if b["type"] == "context"]
+    return [
+        c["elements"][0]["text"] for c in contexts if c["elements"][0]["text"].startswith("Anger")
+    ]
+
+
 def is_customer(message: Message) -> bool:
-    return message.bot_id is not None and "Anger " in _text(message)
+    return message.bot_id is not None and bool(_meters(message))
 
 
 def is_scorecard(message: Message) -> bool:
@@ -49,7 +56,7 @@ def is_scorecard(message: Message) -> bool:
 
 def anger(message: Message) -> int:
     """The number on the customer message's meter."""
-    meter = next(b for b in message.blocks if b["type"] == "context")["elements"][0]["text"]
+    [meter] = _meters(message)
     return int(meter.split("/100")[0].split()[-1])
 
 
