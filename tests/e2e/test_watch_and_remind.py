@@ -33,6 +33,7 @@ from bot.store.models import (
     ReminderDelivery,
     ReminderSchedule,
     TurnRole,
+    Workspace,
 )
 from tests.conftest import RunningBot
 
@@ -202,6 +203,12 @@ def test_the_team_follows_changes_to_its_user_group(team: Team, running_bot: Run
         }
     )
 
+    def newcomer_on_the_team() -> bool:
+        with running_bot.services.db.session() as session:
+            return newcomer in session.get(Workspace, "T0FAKE").team_user_ids
+
+    # The event is acked first and handled after: wait for it, as a person would not notice.
+    fake.wait_until(newcomer_on_the_team)
     fake.user_posts(newcomer, team.channel, "Hi, I joined the support team")
     fake.wait_until(lambda: recorded(running_bot.services))
     assert recorded(running_bot.services)[0].author_kind is AuthorKind.team
