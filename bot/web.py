@@ -72,6 +72,13 @@ def create_server(application: WsgiApp, host: str, port: int, threads: int):
     )
 
 
+def stop_server(server) -> None:
+    """Stop a server whose `run()` loop is in another thread. The close runs inside that loop
+    (the trigger wakes it), so the loop ends at once instead of failing on a closed socket."""
+    server.trigger.pull_trigger(server.close)
+    server.task_dispatcher.shutdown()
+
+
 def serve(application: WsgiApp, host: str, port: int, threads: int) -> None:
     server = create_server(application, host, port, threads)
     try:

@@ -29,7 +29,7 @@ from bot.settings import Settings, load_settings
 from bot.store.base import Base
 from bot.store.db import Database
 from bot.store.migrations import upgrade_to_head
-from bot.web import Probes, build_wsgi_app, create_server
+from bot.web import Probes, build_wsgi_app, create_server, stop_server
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -152,14 +152,13 @@ def fake_slack(slack_clock: Callable[[], float]) -> Iterator[FakeSlack]:
 
 def bot_settings(fake: FakeSlack, database_url: str, **overrides: object) -> Settings:
     """Settings of a bot talking to the fake Slack, ignoring any developer .env file."""
-    return load_settings(
-        _env_file=None,
-        slack_bot_token="xoxb-fake",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake.api_url,
-        database_url=database_url,
-        **overrides,
-    )
+    defaults = {
+        "slack_bot_token": "xoxb-fake",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": fake.api_url,
+        "database_url": database_url,
+    }
+    return load_settings(_env_file=None, **(defaults | overrides))
 
 
 @dataclass
@@ -181,8 +180,6 @@ def running_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot
     fake_slack.connect(f"{base_url}/slack/events")
     yield RunningBot(services, base_url)
     fake_slack.wait_idle()
-    server.close()
-    server.task_dispatcher.shutdown()
-    # No join: waitress's loop notices the closed socket only at its next 1 s poll; the daemon
-    # thread ends by itself and no request can reach the closed server meanwhile.
+    stop_server(server)
+    thread.join(timeout=5)
     services.db.dispose()

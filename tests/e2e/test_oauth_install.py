@@ -1,0 +1,73 @@
+"""Multi-workspace mode: the install page is served, and an uninstall deletes stored tokens."""
+
+from __future__ import annotations
+
+import threading
+import urllib.request
+
+import pytest
+from cryptography.fernet import Fernet
+from slack_sdk.oauth.installation_store import Installation
+
+from bot.app import build_app
+from bot.fakes.slack import FakeSlack
+from bot.services import Services
+from bot.slack_clients import token_cipher
+from bot.store.installations import EncryptedInstallationStore
+from bot.web import Probes, build_wsgi_app, create_server, stop_server
+from tests.conftest import bot_settings
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def oauth_bot(fake_slack: FakeSlack, database_url: str):
+    settings = bot_settings(
+        fake_slack,
+        database_url,
+        slack_bot_token=None,
+        slack_client_id="111.222",
+        slack_client_secret="client-secret",
+        encryption_key=Fernet.generate_key().decode(),
+    )
+    services = Services.from_settings(settings)
+    app = build_app(services)
+    server = create_server(build_wsgi_app(Probes(services, lambda: True), app), "127.0.0.1", 0, 2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield services, f"http://127.0.0.1:{server.effective_port}"
+    stop_server(server)
+    thread.join(timeout=5)
+    services.db.dispose()
+
+
+def test_the_install_page_links_to_slack_with_the_bot_scopes(oauth_bot) -> None:
+    _, base_url = oauth_bot
+    with urllib.request.urlopen(f"{base_url}/slack/install", timeout=5) as response:
+        page = response.read().decode()
+    assert response.status == 200
+    assert "client_id=111.222" in page
+    assert "scope=app_mentions%3Aread%2C" in page or "scope=app_mentions:read," in page
+
+
+def test_an_uninstall_deletes_the_workspace_tokens(oauth_bot, fake_slack: FakeSlack) -> None:
+    services, base_url = oauth_bot
+    store = EncryptedInstallationStore(
+        "111.222", services.db.engine, token_cipher(services.settings)
+    )
+    store.save(
+        Installation(
+            app_id="AFAKE",
+            team_id="T0FAKE",
+            bot_token="xoxb-fake",
+            bot_id="BBOT",
+            bot_user_id="UBOT",
+            user_id="U1",
+        )
+    )
+    fake_slack.connect(f"{base_url}/slack/events")
+
+    delivery = fake_slack.send_event({"type": "app_uninstalled"})
+
+    assert delivery.status == 200
+    fake_slack.wait_until(lambda: store.find_bot(enterprise_id=None, team_id="T0FAKE") is None)
