@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(critique.model_dump_json(indent=2))
     else:
+        # NO_COLOR is the terminal's convention (no-color.org), not a bot setting.
         colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         print(format_critique(critique, colour=colour))
     return 0
