@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot.coaching.critique import CritiqueEngine
 from bot.coaching.engines import build_critique_engine
@@ -221,7 +221,7 @@ class PracticeSessions:
             if active is not None and not self._idle(active, now):
                 return self._already_active(active)
             closed_idle = None
-            if active is not None:
+            if active is not None:  # None when another request closed it at the same moment
                 closed_idle = self._finish(active, SessionStatus.timed_out, now)
             row = PracticeSession(
                 team_id=team_id,
@@ -286,10 +286,11 @@ class PracticeSessions:
             row = self._active_row(db, team_id, user_id)
             if row is None:
                 return NoActiveSession(_messages()["no_active_session"])
-            if self._idle(row, now):
-                return self._finish(row, SessionStatus.timed_out, now)
-            if self.scenarios.get(row.scenario_id) is None:
-                return self._finish(row, SessionStatus.ended, now)
+            if self._idle(row, now) or self.scenarios.get(row.scenario_id) is None:
+                status = SessionStatus.timed_out if self._idle(row, now) else SessionStatus.ended
+                return self._finish(row, status, now) or NoActiveSession(
+                    _messages()["no_active_session"]
+                )
             roleplay = self._roleplay(row, _turns(row))
             session_id, played_so_far = row.id, len(row.turns)
         played = roleplay.reply(text)  # outside a transaction: may call a model
@@ -315,8 +316,8 @@ class PracticeSessions:
                 row.mood = played.customer.mood_after
                 row.last_activity_at = now
                 scorecard = None
-                if played.status is not SessionStatus.active:
-                    scorecard = self._close(row, played.status, now, roleplay.turns)
+                if played.status is not SessionStatus.active:  # the row is locked: it closes
+                    _, scorecard = self._close(row, played.status, now, roleplay.turns)
                 return Replied(
                     SessionView.of(row),
                     played.customer.text,
@@ -335,7 +336,8 @@ class PracticeSessions:
             row = self._active_row(db, team_id, user_id)
             if row is None:
                 return NoActiveSession(_messages()["no_active_session"])
-            return self._finish(row, SessionStatus.ended, self.clock())
+            finished = self._finish(row, SessionStatus.ended, self.clock())
+            return finished or NoActiveSession(_messages()["no_active_session"])
 
     def time_out_idle(self) -> list[Finished]:
         """End every session idle longer than the inactivity timeout, in every workspace."""
@@ -349,11 +351,15 @@ class PracticeSessions:
                 )
                 .options(selectinload(PracticeSession.turns))
             ).all()
-            return [self._finish(row, SessionStatus.timed_out, now) for row in rows]
+            finished = [self._finish(row, SessionStatus.timed_out, now) for row in rows]
+            return [session for session in finished if session is not None]
 
-    def _finish(self, row: PracticeSession, status: SessionStatus, now: datetime) -> Finished:
-        scorecard = self._close(row, status, now)
-        return Finished(SessionView.of(row), scorecard)
+    def _finish(
+        self, row: PracticeSession, status: SessionStatus, now: datetime
+    ) -> Finished | None:
+        """None when another request (another replica's tick, an End click) closed it first."""
+        closed, scorecard = self._close(row, status, now)
+        return Finished(SessionView.of(row), scorecard) if closed else None
 
     def _close(
         self,
@@ -361,17 +367,32 @@ class PracticeSessions:
         status: SessionStatus,
         now: datetime,
         turns: Sequence[Turn] | None = None,
-    ) -> Scorecard | None:
-        row.status = status
-        row.ended_at = now
+    ) -> tuple[bool, Scorecard | None]:
+        """Close the session if it is still active (the guarded UPDATE is what decides, so two
+        requests that both read it as active cannot both close it): whether this request closed
+        it, and its scorecard (None when the scenario's file was removed since it started)."""
         scenario = self.scenarios.get(row.scenario_id)
-        if scenario is None:  # its file was removed since the session started
-            return None
-        scorecard = build_scorecard(
-            scenario, Difficulty(row.difficulty), status, turns or _turns(row)
-        )
-        row.scorecard = scorecard.model_dump(mode="json")
-        return scorecard
+        scorecard = None
+        if scenario is not None:
+            scorecard = build_scorecard(
+                scenario, Difficulty(row.difficulty), status, turns or _turns(row)
+            )
+        db = object_session(row)
+        assert db is not None
+        changed = db.execute(
+            update(PracticeSession)
+            .where(PracticeSession.id == row.id, PracticeSession.status == SessionStatus.active)
+            .values(
+                status=status,
+                ended_at=now,
+                scorecard=scorecard.model_dump(mode="json") if scorecard else None,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            return False, None
+        db.refresh(row, ["status", "ended_at", "scorecard"])
+        return True, scorecard
 
     # -- reading ----------------------------------------------------------------------------
 

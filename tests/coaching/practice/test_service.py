@@ -270,3 +270,56 @@ def test_the_settings_give_the_turn_limit_timeout_and_team_scenarios(database, t
     assert sessions.inactivity == timedelta(minutes=5)
     assert sessions.persona.engine == "offline"
     assert last.session.status is SessionStatus.turn_limit
+
+
+def _race(monkeypatch, *calls):
+    """Run `calls` at once, each held after reading the active rows until all have read them."""
+    import threading
+
+    from bot.coaching.practice import service as service_module
+
+    barrier = threading.Barrier(len(calls))
+    real = service_module.build_scorecard
+    waited = threading.local()
+
+    def held(*args, **kwargs):
+        if not getattr(waited, "once", False):  # the first close of each call waits
+            waited.once = True
+            barrier.wait(timeout=5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service_module, "build_scorecard", held)
+    results: list = [None] * len(calls)
+
+    def run(index: int) -> None:
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    return results
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_replicas_timing_out_at_once_close_each_session_once(sessions, clock, monkeypatch):
+    start(sessions)
+    start(sessions, user=OTHER_USER)
+    clock.advance(31)
+
+    first, second = _race(monkeypatch, sessions.time_out_idle, sessions.time_out_idle)
+
+    ids = [finished.session.id for finished in first + second]
+    assert len(ids) == 2 and len(set(ids)) == 2
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_ending_during_the_timeout_tick_gives_one_scorecard(sessions, clock, monkeypatch):
+    start(sessions)
+    clock.advance(31)
+
+    timed_out, ended = _race(monkeypatch, sessions.time_out_idle, lambda: sessions.end(TEAM, USER))
+
+    finished = [*timed_out, *([ended] if isinstance(ended, Finished) else [])]
+    assert len(finished) == 1
