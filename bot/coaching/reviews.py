@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.coaching.critique import STEPS, Critique, CritiqueEngine, CritiqueRequest
 from bot.store.base import utcnow
+from bot.store.channels import channel_settings
 from bot.store.db import Database
 from bot.store.models import (
     ChannelSettings,
@@ -101,7 +102,7 @@ def workspace_policy(db: Database, team_id: str) -> WorkspacePolicy:
 
 def channel_policy(db: Database, team_id: str, channel_id: str) -> ChannelPolicy:
     with db.session() as session:
-        row = _channel_settings(session, team_id, channel_id)
+        row = channel_settings(session, team_id, channel_id)
         if row is None:
             return ChannelPolicy(watched=False, delivery=CritiqueDelivery.direct_message)
         return ChannelPolicy(watched=row.watched, delivery=row.critique_delivery)
@@ -111,7 +112,7 @@ def set_critique_delivery(
     db: Database, team_id: str, channel_id: str, delivery: CritiqueDelivery
 ) -> None:
     with db.session() as session:
-        row = _channel_settings(session, team_id, channel_id)
+        row = channel_settings(session, team_id, channel_id)
         if row is None:
             try:
                 with session.begin_nested():
@@ -122,7 +123,7 @@ def set_critique_delivery(
                     )
                 return
             except IntegrityError:  # created meanwhile, e.g. by the channel being watched
-                row = _channel_settings(session, team_id, channel_id)
+                row = channel_settings(session, team_id, channel_id)
         row.critique_delivery = delivery
 
 
@@ -226,14 +227,6 @@ def record_dispute(
 
 def _engine_request(text: str, customer_messages: tuple[str, ...]) -> CritiqueRequest:
     return CritiqueRequest(agent_reply=text, customer_message=list(customer_messages) or None)
-
-
-def _channel_settings(session: Session, team_id: str, channel_id: str) -> ChannelSettings | None:
-    return session.scalar(
-        select(ChannelSettings).where(
-            ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
-        )
-    )
 
 
 def _critique_row(session: Session, message: ReviewedMessage) -> CritiqueRow | None:

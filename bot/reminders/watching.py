@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.reminders.schedule import ReminderTiming
+from bot.store.channels import channel_settings
 from bot.store.models import AuthorKind, ChannelSettings, ReminderSchedule, Workspace
 
 
@@ -62,22 +63,14 @@ def follow_group_change(
     return True
 
 
-def _channel_settings(session: Session, team_id: str, channel_id: str) -> ChannelSettings | None:
-    return session.scalar(
-        select(ChannelSettings).where(
-            ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
-        )
-    )
-
-
 def is_watched(session: Session, team_id: str, channel_id: str) -> bool:
-    settings = _channel_settings(session, team_id, channel_id)
+    settings = channel_settings(session, team_id, channel_id)
     return settings is not None and settings.watched
 
 
 def watch_channel(session: Session, team_id: str, channel_id: str, now: datetime) -> bool:
     """Start watching; True when it was not watched before (its recent history is then due)."""
-    settings = _channel_settings(session, team_id, channel_id)
+    settings = channel_settings(session, team_id, channel_id)
     if settings is None:
         settings = ChannelSettings(team_id=team_id, channel_id=channel_id)
         session.add(settings)
@@ -90,7 +83,7 @@ def watch_channel(session: Session, team_id: str, channel_id: str, now: datetime
 
 def unwatch_channel(session: Session, team_id: str, channel_id: str) -> bool:
     """Stop watching (what was recorded stays for the figures); False when it was not watched."""
-    settings = _channel_settings(session, team_id, channel_id)
+    settings = channel_settings(session, team_id, channel_id)
     if settings is None or not settings.watched:
         return False
     settings.watched = False
