@@ -47,12 +47,18 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
         _time_out_idle_practice,
         "interval",
         seconds=PRACTICE_TICK_SECONDS,
-        args=[services, clients_by_team(services.settings, services.db)],
+        # A scorecard has no later tick to be posted in: wait out Slack's rate limits.
+        args=[services, practice_clients(services)],
         id="time-out-idle-practice",
         coalesce=True,
         max_instances=1,
     )
     return scheduler
+
+
+def practice_clients(services: Services) -> ClientForTeam:
+    """The clients the practice timeout tick posts scorecards with (429s are retried)."""
+    return clients_by_team(services.settings, services.db, retry_rate_limits=True)
 
 
 def _purge_processed_events(services: Services) -> None:

@@ -29,10 +29,16 @@ def slack_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebCl
     """`retry_rate_limits=False` for callers that handle 429s themselves (the reminder tick
     keeps its claim and decides how long to wait)."""
     token = settings.slack_bot_token
-    client = WebClient(
-        token=None if settings.oauth_enabled or token is None else token.get_secret_value(),
-        base_url=settings.slack_api_url,
+    return web_client(
+        settings,
+        None if settings.oauth_enabled or token is None else token.get_secret_value(),
+        retry_rate_limits=retry_rate_limits,
     )
+
+
+def web_client(settings: Settings, token: str | None, *, retry_rate_limits: bool) -> WebClient:
+    """A client of the Slack API in SLACK_API_URL; with `retry_rate_limits` it waits out 429s."""
+    client = WebClient(token=token, base_url=settings.slack_api_url)
     if retry_rate_limits:
         client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
     return client
@@ -50,12 +56,14 @@ def token_cipher(settings: Settings) -> TokenCipher:
     )
 
 
-def clients_by_team(settings: Settings, db: Database) -> ClientForTeam:
+def clients_by_team(
+    settings: Settings, db: Database, *, retry_rate_limits: bool = False
+) -> ClientForTeam:
     """One client for a single-workspace install; per team from the installation store with
     OAuth (non-enterprise installs: the store is asked by team id only). Rate limits are left
-    to the caller."""
+    to the caller unless `retry_rate_limits` (as `slack_client`)."""
     if not settings.oauth_enabled:
-        client = slack_client(settings, retry_rate_limits=False)
+        client = slack_client(settings, retry_rate_limits=retry_rate_limits)
         return lambda team_id: client
     store = EncryptedInstallationStore(settings.slack_client_id, db.engine, token_cipher(settings))
 
@@ -63,6 +71,6 @@ def clients_by_team(settings: Settings, db: Database) -> ClientForTeam:
         bot = store.find_bot(enterprise_id=None, team_id=team_id)
         if bot is None:
             raise NotInstalled(team_id)
-        return WebClient(token=bot.bot_token, base_url=settings.slack_api_url)
+        return web_client(settings, bot.bot_token, retry_rate_limits=retry_rate_limits)
 
     return client_for

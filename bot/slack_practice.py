@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.blocks.practice import (
     customer_message,
@@ -129,20 +130,30 @@ def end_session(practice: PracticeSessions, client: WebClient, team_id: str, use
 
 
 def time_out_idle_sessions(practice: PracticeSessions, client_for_team: ClientForTeam) -> int:
-    """End the sessions idle past the inactivity timeout and post their scorecards."""
+    """End the sessions idle past the inactivity timeout and post their scorecards. A session
+    stays closed when its scorecard cannot be posted: the failure is logged."""
     finished = practice.time_out_idle()
     for session in finished:
         try:
             post_finished(client_for_team(session.session.team_id), session)
-        except Exception:  # one workspace's failure must not keep the others' scorecards
-            logger.exception(
-                "could not post the scorecard of practice session %s", session.session.id
+        except Exception as error:  # one workspace's failure must not keep the others' scorecards
+            logger.warning(
+                "could not post the scorecard of timed-out practice session %s (%s)",
+                session.session.id,
+                _slack_reason(error),
             )
     return len(finished)
 
 
 def _post_in_thread(client: WebClient, session: SessionView, message: dict[str, Any]) -> None:
     client.chat_postMessage(channel=session.channel_id, thread_ts=session.thread_ts, **message)
+
+
+def _slack_reason(error: Exception) -> str:
+    """Slack's error code, or the exception's type: never a message's text."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return type(error).__name__
 
 
 def _with_link(message: str, session: SessionView) -> str:

@@ -20,6 +20,7 @@ from bot.blocks.practice import (
     texts,
 )
 from bot.fakes.slack import FakeSlack, Message
+from bot.jobs import practice_clients
 from bot.services import Services
 from bot.slack_clients import clients_by_team
 from bot.slack_practice import time_out_idle_sessions
@@ -309,3 +310,38 @@ def test_a_restart_mid_session_continues_the_session(trainee, fake_slack, databa
 
     assert second < first
     assert len(trainee.customer_messages()) == 3
+
+
+def _make_idle(trainee, services) -> None:
+    with services.db.session() as session:
+        idle = session.get(PracticeSession, trainee.session().id)
+        idle.last_activity_at -= timedelta(
+            minutes=services.settings.practice_inactivity_minutes + 1
+        )
+
+
+def test_a_rate_limited_timeout_scorecard_still_arrives(trainee, running_bot, fake_slack):
+    trainee.start(f"{SCENARIO} upset")
+    services = running_bot.services
+    _make_idle(trainee, services)
+    fake_slack.rate_limit("chat.postMessage", retry_after=1)
+
+    assert time_out_idle_sessions(services.practice, practice_clients(services)) == 1
+
+    assert "The session timed out without a reply." in _text(trainee.scorecard())
+
+
+def test_a_timeout_scorecard_that_cannot_be_posted_is_logged_and_the_session_closed(
+    trainee, running_bot, fake_slack, caplog
+):
+    trainee.start(f"{SCENARIO} upset here", here=True)
+    services = running_bot.services
+    _make_idle(trainee, services)
+    fake_slack.archive_channel(trainee.channel)
+
+    with caplog.at_level("WARNING", logger="bot.slack_practice"):
+        assert time_out_idle_sessions(services.practice, practice_clients(services)) == 1
+
+    assert trainee.session().status is SessionStatus.timed_out
+    [record] = [r for r in caplog.records if r.name == "bot.slack_practice"]
+    assert record.levelname == "WARNING" and str(trainee.session().id) in record.getMessage()
