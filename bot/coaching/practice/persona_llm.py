@@ -16,6 +16,7 @@ import openai
 
 from bot.coaching.practice.persona import Cue, Turn
 from bot.coaching.practice.persona_offline import OfflinePersona
+from bot.coaching.privacy import Redactor
 from bot.prompt_files import read_toml
 from bot.settings import OpenAIApi, Settings
 from bot.store.models import TurnRole
@@ -70,9 +71,9 @@ def _capped(text: str) -> str:
     return head[: ends[-1]] if ends else head[: MAX_MESSAGE_CHARS - 1].rstrip() + "…"
 
 
-def _transcript(turns: tuple[Turn, ...], persona_name: str) -> str:
+def _transcript(turns: tuple[Turn, ...], persona_name: str, redactor: Redactor) -> str:
     speaker = {TurnRole.customer: f"You ({persona_name})", TurnRole.agent: "Support agent"}
-    return "\n".join(f"{speaker[turn.role]}: {turn.text}" for turn in turns)
+    return "\n".join(f"{speaker[turn.role]}: {redactor.redact(turn.text)}" for turn in turns)
 
 
 class LlmPersona:
@@ -102,8 +103,11 @@ class LlmPersona:
         offline_line = self.fallback.speak(cue)
         if cue.reaction is None:
             return offline_line  # the authored opening states the scenario's facts exactly
+        # Personal data in the agent's replies reaches the model as placeholders, put back after.
+        redactor = Redactor()
         try:
-            text = self._ask(self._system_prompt(cue), self._turn_prompt(cue, offline_line))
+            turn = self._turn_prompt(cue, offline_line, redactor)
+            text = redactor.restore(self._ask(self._system_prompt(cue), turn))
             return in_character(text, cue.scenario.persona.name)
         # ValueError: besides rejected text, a body that is not the JSON the client expects.
         except (openai.OpenAIError, ValueError) as error:
@@ -145,13 +149,13 @@ class LlmPersona:
             wants="; ".join(scenario.wants),
         )
 
-    def _turn_prompt(self, cue: Cue, suggestion: str) -> str:
+    def _turn_prompt(self, cue: Cue, suggestion: str, redactor: Redactor) -> str:
         reaction = Template(self.prompts["reactions"][cue.reaction.value])
         instruction = self.prompts["instructions"].get(cue.status.value, "")
         return Template(self.prompts["turn"]).substitute(
-            transcript=_transcript(cue.transcript, cue.scenario.persona.name),
+            transcript=_transcript(cue.transcript, cue.scenario.persona.name, redactor),
             feeling=self.prompts["feelings"][cue.band.value],
-            reaction=reaction.substitute(quote=cue.quote or ""),
+            reaction=reaction.substitute(quote=redactor.redact(cue.quote) or ""),
             instruction=instruction,
             suggestion=suggestion,
         )

@@ -3,6 +3,7 @@ in charge of the mood, and falling back to the offline line whenever its text ca
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -170,3 +171,25 @@ def test_the_settings_choose_the_persona_and_its_timeout(stub, make_roleplay):
     assert stub.requests[-1].body["model"] == "gpt-persona"
     assert build_persona(Settings(openai_api_key=None, _env_file=None)).engine == "offline"
     assert build_persona(settings, offline_only=True).engine == "offline"
+
+
+def test_personal_data_in_the_agents_replies_never_reaches_the_model(
+    stub, llm_persona, make_roleplay
+):
+    email, phone, card = "jane.doe@example.com", "+44 20 7946 0958", "4111 1111 1111 1111"
+    stub.enqueue(
+        StubReply.text("Fine, write to [EMAIL_1] then. When?"),
+        StubReply.text("And you'll call [PHONE_1]?"),
+    )
+    roleplay = make_roleplay(SCENARIO, persona=llm_persona())
+
+    first = roleplay.reply(f"Calm down. I'll email {email} and refund card {card} today.")
+    second = roleplay.reply(f"Calm down, policy is policy. I'll phone you on {phone}.")
+
+    sent = json.dumps([request.body for request in stub.requests])
+    assert len(stub.requests) == 2
+    for value in (email, phone, card, "jane.doe", "7946 0958", "1111 1111"):
+        assert value not in sent
+    assert "[EMAIL_1]" in sent and "[CARD_1]" in sent and "[PHONE_1]" in sent
+    assert first.customer.text == f"Fine, write to {email} then. When?"
+    assert second.customer.text == f"And you'll call {phone}?"
