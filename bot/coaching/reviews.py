@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -165,15 +165,21 @@ def request_critique(
     return Review(critique_id, request_id, critique, first)
 
 
-def mark_delivered(db: Database, request_id: int) -> None:
+def mark_delivered(db: Database, team_id: str, request_id: int) -> None:
     with db.session() as session:
-        session.get_one(RequestRow, request_id).delivered_at = utcnow()
+        session.execute(
+            update(RequestRow)
+            .where(RequestRow.id == request_id, RequestRow.team_id == team_id)
+            .values(delivered_at=utcnow())
+        )
 
 
-def release_request(db: Database, request_id: int) -> None:
+def release_request(db: Database, team_id: str, request_id: int) -> None:
     """Forget a request whose delivery failed, so asking again is a first request."""
     with db.session() as session:
-        session.delete(session.get_one(RequestRow, request_id))
+        session.execute(
+            delete(RequestRow).where(RequestRow.id == request_id, RequestRow.team_id == team_id)
+        )
 
 
 def check_draft(engine: CritiqueEngine, draft: str) -> DraftCheck:

@@ -93,7 +93,7 @@ def critique_in_modal(
         return
     review = request_critique(services.db, services.critique_engine, message, requester, "shortcut")
     client.views_update(view_id=view_id, view=critique_modal(review.critique, review.critique_id))
-    mark_delivered(services.db, review.request_id)
+    mark_delivered(services.db, message.team_id, review.request_id)
 
 
 def read_message(client: WebClient, context: BoltContext, channel: str, ts: str) -> ReviewedMessage:
@@ -179,10 +179,10 @@ def _deliver(
             client.chat_postMessage(channel=author, **content)
     except SlackApiError as error:
         logger.warning("could not deliver critique %s: %s", review.critique_id, error)
-        release_request(services.db, review.request_id)
+        release_request(services.db, message.team_id, review.request_id)
         tell(client, message.channel_id, requester, texts()["notes"]["delivery_failed"])
         return
-    mark_delivered(services.db, review.request_id)
+    mark_delivered(services.db, message.team_id, review.request_id)
     if delivery is CritiqueDelivery.direct_message and requester != author:
         note = texts()["notes"]["sent_to_author"].format(author=author)
         tell(client, message.channel_id, requester, note)

@@ -188,7 +188,9 @@ def build_digest(
         practice_sessions=practice_sessions_started(session, team_id, yesterday),
         practice_sessions_week_before=practice_sessions_started(session, team_id, week_before),
         most_missed=_most_missed_step(session, team_id, yesterday, zone),
-        tip=choose_tip(load_tips(), _recent_tips(session, schedule_id, local_date), local_date),
+        tip=choose_tip(
+            load_tips(), _recent_tips(session, team_id, schedule_id, local_date), local_date
+        ),
         unanswered_after=unanswered_after,
     )
 
@@ -229,9 +231,12 @@ def _critique_scores(
     return [tuple(row) for row in rows]
 
 
-def _recent_tips(session: Session, schedule_id: int, today: date) -> list[tuple[date, str]]:
+def _recent_tips(
+    session: Session, team_id: str, schedule_id: int, today: date
+) -> list[tuple[date, str]]:
     rows = session.execute(
         select(ReminderDelivery.local_date, ReminderDelivery.tip_id).where(
+            ReminderDelivery.team_id == team_id,
             ReminderDelivery.schedule_id == schedule_id,
             ReminderDelivery.status == DeliveryStatus.sent,
             ReminderDelivery.tip_id.is_not(None),

@@ -19,6 +19,7 @@ from bot.coaching.reviews import (
     mark_delivered,
     record_dispute,
     record_rating,
+    release_request,
     request_critique,
     set_critique_delivery,
     workspace_policy,
@@ -138,9 +139,21 @@ def test_concurrent_requests_store_one_critique_and_one_request(database, engine
 
 def test_mark_delivered_stamps_the_request(database, engine) -> None:
     review = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
-    mark_delivered(database, review.request_id)
+    mark_delivered(database, "T1", review.request_id)
     with database.session() as session:
         assert session.get_one(RequestRow, review.request_id).delivered_at is not None
+
+
+def test_another_workspace_cannot_deliver_or_release_a_request(database, engine) -> None:
+    review = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+
+    mark_delivered(database, "T2", review.request_id)
+    release_request(database, "T2", review.request_id)
+
+    with database.session() as session:
+        assert session.get_one(RequestRow, review.request_id).delivered_at is None
+    release_request(database, "T1", review.request_id)
+    assert _count(database, RequestRow) == 0
 
 
 def test_ratings_are_one_per_user_and_disputes_keep_their_comment(database, engine) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.reminders.digest import (
     TIP_REPEAT_WINDOW,
@@ -18,7 +18,15 @@ from bot.reminders.digest import (
 )
 from bot.reminders.record import record_message
 from bot.store.db import Database
-from bot.store.models import AuthorKind, ChannelSettings, Critique, PracticeSession
+from bot.store.models import (
+    AuthorKind,
+    ChannelSettings,
+    Critique,
+    DeliveryStatus,
+    PracticeSession,
+    ReminderDelivery,
+    ReminderSchedule,
+)
 
 TIPS = [Tip(f"t{n}", f"tip {n}") for n in range(1, 6)]
 TODAY = date(2026, 11, 24)  # a Tuesday: figures are about Monday the 23rd
@@ -115,13 +123,13 @@ def _watch(db: Database, *channels: str, unwatched: str = "C-general") -> None:
         session.add(ChannelSettings(team_id="T1", channel_id=unwatched, watched=False))
 
 
-def _digest(db: Database) -> Digest:
+def _digest(db: Database, schedule_id: int = 1) -> Digest:
     with db.session() as session:
         return build_digest(
             session,
             team_id="T1",
             channel_id="C-reminders",
-            schedule_id=1,
+            schedule_id=schedule_id,
             local_date=TODAY,
             timezone="UTC",
             now=NOW,
@@ -191,3 +199,26 @@ def test_no_watched_channels_and_no_critiques(database: Database) -> None:
     assert digest.channels == ()
     assert digest.most_missed is None
     assert digest.quiet
+
+
+def test_tips_sent_in_another_workspace_do_not_count(database: Database) -> None:
+    with database.session() as session:
+        other = ReminderSchedule(
+            team_id="T2", channel_id="C-other", local_time=time(9), timezone="UTC", weekdays=[1]
+        )
+        session.add(other)
+        session.flush()
+        schedule_id = other.id
+        session.add(
+            ReminderDelivery(
+                team_id="T2",
+                schedule_id=schedule_id,
+                local_date=TODAY - timedelta(days=1),
+                due_at=NOW - timedelta(days=1),
+                status=DeliveryStatus.sent,
+                tip_id=load_tips()[0].id,
+            )
+        )
+
+    # The same schedule id asked about for T1 (ids are global; the query is scoped anyway).
+    assert _digest(database, schedule_id).tip == load_tips()[0]
