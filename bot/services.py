@@ -21,9 +21,10 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:
         db = Database(settings.database_url)
+        critique_engine = build_critique_engine(settings)  # one client and token budget
         return cls(
             settings=settings,
             db=db,
-            critique_engine=build_critique_engine(settings),
-            practice=PracticeSessions.from_settings(db, settings),
+            critique_engine=critique_engine,
+            practice=PracticeSessions.from_settings(db, settings, critic=critique_engine),
         )

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = 600
 MAX_OUTPUT_TOKENS = 250
 # Retrying once rides out a blip; more would keep a live practice partner waiting.
+# OPENAI_MAX_RETRIES and OPENAI_MAX_OUTPUT_TOKENS lower these, never raise them.
 MAX_RETRIES = 1
 _SLACK_MENTION = re.compile(r"<[@!#][^>]*>")
 _ROLE_LABEL = re.compile(r"^\s*(?:customer|\w+ \(customer\))\s*:\s*", re.IGNORECASE)
@@ -80,12 +81,19 @@ class LlmPersona:
     engine = "llm"
 
     def __init__(
-        self, client: openai.OpenAI, *, model: str, api: OpenAIApi, fallback: OfflinePersona
+        self,
+        client: openai.OpenAI,
+        *,
+        model: str,
+        api: OpenAIApi,
+        fallback: OfflinePersona,
+        max_output_tokens: int = MAX_OUTPUT_TOKENS,
     ) -> None:
         self.client = client
         self.model = model
         self.api = api
         self.fallback = fallback
+        self.max_output_tokens = max_output_tokens
         self.prompts = read_toml("practice", "persona_llm.toml")
 
     @classmethod
@@ -95,9 +103,15 @@ class LlmPersona:
             api_key=key.get_secret_value() if key else None,
             base_url=settings.openai_base_url,
             timeout=settings.openai_timeout_seconds,
-            max_retries=MAX_RETRIES,
+            max_retries=min(MAX_RETRIES, settings.openai_max_retries),
         )
-        return cls(client, model=settings.openai_model, api=settings.openai_api, fallback=fallback)
+        return cls(
+            client,
+            model=settings.openai_model,
+            api=settings.openai_api,
+            fallback=fallback,
+            max_output_tokens=min(MAX_OUTPUT_TOKENS, settings.openai_max_output_tokens),
+        )
 
     def speak(self, cue: Cue) -> str:
         offline_line = self.fallback.speak(cue)
@@ -119,7 +133,7 @@ class LlmPersona:
             completion = self.client.chat.completions.create(
                 model=self.model,
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": turn}],
-                max_completion_tokens=MAX_OUTPUT_TOKENS,
+                max_completion_tokens=self.max_output_tokens,
                 store=False,
             )
             choice = completion.choices[0]
@@ -130,7 +144,7 @@ class LlmPersona:
             model=self.model,
             instructions=system,
             input=turn,
-            max_output_tokens=MAX_OUTPUT_TOKENS,
+            max_output_tokens=self.max_output_tokens,
             store=False,
         )
         if response.status == "incomplete":

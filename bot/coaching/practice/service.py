@@ -174,12 +174,15 @@ class PracticeSessions:
         self.clock = clock
 
     @classmethod
-    def from_settings(cls, db: Database, settings: Settings) -> PracticeSessions:
-        """Built-in and team scenarios, and the LLM engines when an OpenAI key is set."""
+    def from_settings(
+        cls, db: Database, settings: Settings, *, critic: CritiqueEngine | None = None
+    ) -> PracticeSessions:
+        """Built-in and team scenarios, and the LLM engines when an OpenAI key is set. Pass the
+        process's `critic` (`Services.critique_engine`) so it has one client and one budget."""
         return cls(
             db,
             load_scenarios(settings.scenarios_dir),
-            critic=build_critique_engine(settings),
+            critic=critic or build_critique_engine(settings),
             persona=build_persona(settings),
             turn_limit=settings.practice_turn_limit,
             inactivity=timedelta(minutes=settings.practice_inactivity_minutes),

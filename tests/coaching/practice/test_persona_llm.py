@@ -193,3 +193,23 @@ def test_personal_data_in_the_agents_replies_never_reaches_the_model(
     assert "[EMAIL_1]" in sent and "[CARD_1]" in sent and "[PHONE_1]" in sent
     assert first.customer.text == f"Fine, write to {email} then. When?"
     assert second.customer.text == f"And you'll call {phone}?"
+
+
+def test_the_persona_keeps_to_openai_max_retries_and_max_output_tokens(stub, make_roleplay):
+    settings = Settings(
+        openai_api_key="test",
+        openai_base_url=stub.base_url,
+        openai_max_retries=0,
+        openai_max_output_tokens=120,
+        _env_file=None,
+    )
+    stub.enqueue(StubReply.error(500))
+
+    persona = build_persona(settings)
+    make_roleplay(SCENARIO, persona=persona).reply(VAGUE)
+
+    assert len(stub.requests) == 1  # no retry
+    assert persona.client.max_retries == 0
+    stub.enqueue(StubReply.text("Fine."))
+    make_roleplay(SCENARIO, persona=persona).reply(VAGUE)
+    assert stub.requests[-1].body["max_output_tokens"] == 120

@@ -323,3 +323,14 @@ def test_ending_during_the_timeout_tick_gives_one_scorecard(sessions, clock, mon
 
     finished = [*timed_out, *([ended] if isinstance(ended, Finished) else [])]
     assert len(finished) == 1
+
+
+def test_practice_uses_the_processs_one_critique_engine(database_url):
+    from bot.services import Services
+
+    settings = Settings(database_url=database_url, openai_api_key="test", _env_file=None)
+    services = Services.from_settings(settings)
+    try:
+        assert services.practice.critic is services.critique_engine
+    finally:
+        services.db.dispose()
