@@ -44,7 +44,6 @@ RATINGS = (FeedbackKind.useful, FeedbackKind.not_useful)
 class WorkspacePolicy:
     coaching_emoji: str
     store_reply_text: bool
-    admin_user_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -95,9 +94,8 @@ def workspace_policy(db: Database, team_id: str) -> WorkspacePolicy:
         return WorkspacePolicy(
             coaching_emoji=str(_column_default(Workspace.coaching_emoji)),
             store_reply_text=bool(_column_default(Workspace.store_reply_text)),
-            admin_user_ids=(),
         )
-    return WorkspacePolicy(row.coaching_emoji, row.store_reply_text, tuple(row.admin_user_ids))
+    return WorkspacePolicy(row.coaching_emoji, row.store_reply_text)
 
 
 def channel_policy(db: Database, team_id: str, channel_id: str) -> ChannelPolicy:

@@ -93,9 +93,6 @@ class ReplyText:
     def sentence_index(self, position: int) -> int:
         return max(bisect.bisect_right(self._sentence_starts, position) - 1, 0)
 
-    def sentence_at(self, position: int) -> Span:
-        return self.sentences[self.sentence_index(position)]
-
     def window(self, position: int) -> Span:
         """The sentence holding `position` and the one after it."""
         index = self.sentence_index(position)
@@ -122,6 +119,3 @@ class ReplyText:
             Span(*found.span())
             for found in _BLANKED_LINK.finditer(self.folded, span.start, span.end)
         ]
-
-    def quote_sentence(self, position: int) -> str:
-        return self.quote(self.sentence_at(position))
