@@ -165,15 +165,6 @@ def is_reminder_day(timing: ReminderTiming, local_date: date) -> bool:
     return local_date.isoweekday() in timing.weekdays
 
 
-def next_due(timing: ReminderTiming, after: datetime) -> datetime:
-    """The first reminder instant strictly after `after` (an aware datetime), in UTC."""
-    day = after.astimezone(timing.zone).date() - timedelta(days=1)
-    while True:
-        if is_reminder_day(timing, day) and (instant := due_at(timing, day)) > after:
-            return instant
-        day += timedelta(days=1)
-
-
 def due_dates(
     timing: ReminderTiming,
     now: datetime,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot.fakes.slack import FakeSlack
 from bot.reminders.delivery import Outcome, run_due_reminders
-from bot.reminders.schedule import ReminderTiming, next_due
+from bot.reminders.schedule import ReminderTiming, due_at
 from bot.services import Services
 from bot.slack_reminders import reminder_poster
 from bot.store.base import Base, utcnow
@@ -266,7 +266,10 @@ def replay_history(team: Team, clock: SettableClock, yesterday: datetime) -> Non
 
 
 def due_instant() -> datetime:
-    return next_due(DAILY_0930_UTC, utcnow())
+    """The next 09:30 UTC."""
+    now = utcnow()
+    today = due_at(DAILY_0930_UTC, now.date())
+    return today if today > now else due_at(DAILY_0930_UTC, now.date() + timedelta(days=1))
 
 
 def reminder_day(due: datetime) -> datetime:

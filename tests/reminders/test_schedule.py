@@ -14,7 +14,6 @@ from bot.reminders.schedule import (
     ReminderTiming,
     due_at,
     due_dates,
-    next_due,
     parse_schedule,
 )
 
@@ -41,7 +40,7 @@ def test_repeated_local_time_fires_once_at_its_first_occurrence_on_fall_back() -
     # 2026-10-25: 02:30 happens at 00:30 UTC (summer time) and again at 01:30 UTC.
     first = utc(2026, 10, 25, 0, 30)
     assert due_at(BERLIN_0230_DAILY, date(2026, 10, 25)) == first
-    assert next_due(BERLIN_0230_DAILY, first) == utc(2026, 10, 26, 1, 30)
+    assert due_at(BERLIN_0230_DAILY, date(2026, 10, 26)) == utc(2026, 10, 26, 1, 30)
 
     def due_now(now: datetime, last: date | None) -> list[date]:
         dues = due_dates(
@@ -61,15 +60,22 @@ def test_new_york_dst_transitions() -> None:
     # 2026-11-01 02:00 EDT -> 01:00 EST: 01:30 happens twice, fires at the first (EDT).
     at_0130 = ReminderTiming(time(1, 30), "America/New_York", EVERY_DAY)
     assert due_at(at_0130, date(2026, 11, 1)) == utc(2026, 11, 1, 5, 30)
-    assert next_due(at_0130, utc(2026, 11, 1, 5, 30)) == utc(2026, 11, 2, 6, 30)
+    assert due_at(at_0130, date(2026, 11, 2)) == utc(2026, 11, 2, 6, 30)
 
 
-def test_next_due_skips_days_that_are_not_reminder_days() -> None:
+def test_days_that_are_not_reminder_days_are_never_due() -> None:
     timing = ReminderTiming(time(9, 30), "Europe/Berlin", (1, 3, 5))
-    friday_after = utc(2026, 11, 27, 9, 0)
-    assert next_due(timing, friday_after) == utc(2026, 11, 30, 8, 30)  # Monday
-    assert next_due(timing, utc(2026, 11, 30, 8, 29)) == utc(2026, 11, 30, 8, 30)
-    assert next_due(timing, utc(2026, 11, 30, 8, 30)) == utc(2026, 12, 2, 8, 30)
+    dues = due_dates(
+        timing,
+        utc(2026, 12, 2, 8, 30),  # Wednesday, at its reminder time
+        not_before=utc(2026, 11, 27, 9, 0),  # Friday, after its reminder
+        last_local_date=None,
+        grace=GRACE,
+    )
+    assert [(due.local_date, due.due_at) for due in dues] == [
+        (date(2026, 11, 30), utc(2026, 11, 30, 8, 30)),  # Monday
+        (date(2026, 12, 2), utc(2026, 12, 2, 8, 30)),
+    ]
 
 
 def test_weekend_is_not_due_on_a_weekday_schedule() -> None:
