@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.text import SECTION_TEXT_LIMIT, escape, section, truncate
-from bot.coaching.critique import Critique, StepVerdict
-from bot.coaching.reviews import DRAFT_LIMIT, DraftCheck
+from bot.coaching.critique import MAX_REPLY_CHARS, Critique, StepVerdict
+from bot.coaching.reviews import DraftCheck
 from bot.prompt_files import read_toml
 
 PRACTISE_ACTION = "critique_practise"
@@ -37,15 +37,23 @@ def texts() -> dict[str, Any]:
 
 
 def critique_message(
-    critique: Critique, critique_id: int, *, author: str | None, requester: str
+    critique: Critique,
+    critique_id: int,
+    *,
+    author: str | None,
+    requester: str,
+    truncated: bool = False,
 ) -> dict[str, Any]:
-    """Keyword arguments for chat.postMessage: the critique with its feedback buttons."""
+    """Keyword arguments for chat.postMessage: the critique with its feedback buttons.
+    `truncated`: only the first MAX_REPLY_CHARS characters of the message were critiqued."""
     t = texts()
     intro = (
         t["requested_by_author"]
         if requester == author
         else t["requested_by_other"].format(requester=requester)
     )
+    if truncated:
+        intro += "\n" + _truncated_note()
     blocks = [_header(critique), section(intro), *_body(critique), _actions(critique_id)]
     return {"text": _fallback(critique), "blocks": blocks}
 
@@ -55,13 +63,18 @@ def draft_check_message(check: DraftCheck) -> dict[str, Any]:
     t = texts()
     intro = t["check"]["intro"]
     if check.truncated:
-        intro += "\n" + t["check"]["truncated"].format(limit=f"{DRAFT_LIMIT:,}")
+        intro += "\n" + t["check"]["truncated"].format(limit=f"{MAX_REPLY_CHARS:,}")
     blocks = [_header(check.critique), section(intro), *_body(check.critique)]
     return {"text": _fallback(check.critique), "blocks": blocks}
 
 
-def critique_modal(critique: Critique, critique_id: int) -> dict[str, Any]:
-    return _modal([_header(critique), *_body(critique), _actions(critique_id)])
+def critique_modal(critique: Critique, critique_id: int, truncated: bool = False) -> dict[str, Any]:
+    note = [section(_truncated_note())] if truncated else []
+    return _modal([_header(critique), *note, *_body(critique), _actions(critique_id)])
+
+
+def _truncated_note() -> str:
+    return texts()["truncated"].format(limit=f"{MAX_REPLY_CHARS:,}")
 
 
 def working_modal() -> dict[str, Any]:

@@ -12,6 +12,9 @@ from typing import Annotated, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 STEPS = ("apologize", "sympathize", "responsibility", "act")
+# Characters of a reply that are critiqued (a draft, a Slack message, a practice reply); the rest
+# is cut off, so a huge message costs no more than a long one and the note says so.
+MAX_REPLY_CHARS = 4000
 StepName = Literal["apologize", "sympathize", "responsibility", "act"]
 Score = Annotated[int, Field(ge=0, le=2, description="0 missing, 1 partial, 2 done")]
 

@@ -14,13 +14,19 @@ twice quickly) without locking.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.coaching.critique import STEPS, Critique, CritiqueEngine, CritiqueRequest
+from bot.coaching.critique import (
+    MAX_REPLY_CHARS,
+    STEPS,
+    Critique,
+    CritiqueEngine,
+    CritiqueRequest,
+)
 from bot.store.base import utcnow
 from bot.store.channels import channel_settings
 from bot.store.db import Database
@@ -36,7 +42,6 @@ from bot.store.models import CritiqueRequest as RequestRow
 
 logger = logging.getLogger(__name__)
 
-DRAFT_LIMIT = 4000  # characters of a draft that `/practice check` critiques
 RATINGS = (FeedbackKind.useful, FeedbackKind.not_useful)
 
 
@@ -69,12 +74,14 @@ class ReviewedMessage:
 @dataclass(frozen=True)
 class Review:
     """A stored critique as one requester gets it. `first_for_requester` is False when this
-    requester had already asked for it: it must not be delivered again."""
+    requester had already asked for it: it must not be delivered again. `truncated`: only the
+    first MAX_REPLY_CHARS characters of the message were critiqued."""
 
     critique_id: int
     request_id: int
     critique: Critique
     first_for_requester: bool
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,10 @@ def request_critique(
     requester_user_id: str,
     source: str,
 ) -> Review:
-    """Get or compute the message's critique and record who asked for it."""
+    """Get or compute the message's critique and record who asked for it. Only the first
+    MAX_REPLY_CHARS characters are critiqued (and stored, when text is stored)."""
+    truncated = len(message.text) > MAX_REPLY_CHARS
+    message = replace(message, text=message.text[:MAX_REPLY_CHARS])
     policy = workspace_policy(db, message.team_id)
     with db.session() as session:
         row = _critique_row(session, message)
@@ -160,7 +170,7 @@ def request_critique(
         request_id, first = _claim_request(
             session, message.team_id, critique_id, requester_user_id, source
         )
-    return Review(critique_id, request_id, critique, first)
+    return Review(critique_id, request_id, critique, first, truncated)
 
 
 def mark_delivered(db: Database, team_id: str, request_id: int) -> None:
@@ -182,8 +192,8 @@ def release_request(db: Database, team_id: str, request_id: int) -> None:
 
 def check_draft(engine: CritiqueEngine, draft: str) -> DraftCheck:
     """Critique a reply before it is sent; nothing is stored."""
-    shown = draft[:DRAFT_LIMIT]
-    return DraftCheck(engine.critique(_engine_request(shown, ())), len(draft) > DRAFT_LIMIT)
+    shown = draft[:MAX_REPLY_CHARS]
+    return DraftCheck(engine.critique(_engine_request(shown, ())), len(draft) > MAX_REPLY_CHARS)
 
 
 def record_rating(

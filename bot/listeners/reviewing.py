@@ -92,7 +92,8 @@ def critique_in_modal(
         client.views_update(view_id=view_id, view=notice_modal(problem.explanation))
         return
     review = request_critique(services.db, services.critique_engine, message, requester, "shortcut")
-    client.views_update(view_id=view_id, view=critique_modal(review.critique, review.critique_id))
+    modal = critique_modal(review.critique, review.critique_id, review.truncated)
+    client.views_update(view_id=view_id, view=modal)
     mark_delivered(services.db, message.team_id, review.request_id)
 
 
@@ -168,7 +169,11 @@ def _deliver(
     """DM the author (and tell someone else who asked), or reply in the thread."""
     author = message.author_user_id
     content = critique_message(
-        review.critique, review.critique_id, author=author, requester=requester
+        review.critique,
+        review.critique_id,
+        author=author,
+        requester=requester,
+        truncated=review.truncated,
     )
     try:
         if delivery is CritiqueDelivery.thread_reply:

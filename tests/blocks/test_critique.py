@@ -106,3 +106,12 @@ def test_a_truncated_draft_check_says_so_and_has_no_buttons() -> None:
     message = draft_check_message(DraftCheck(_critique(), truncated=True))
     assert "first 4,000 characters" in _texts(message)[0]
     assert all(block["type"] != "actions" for block in message["blocks"])
+
+
+def test_a_truncated_message_says_only_its_beginning_was_critiqued() -> None:
+    message = critique_message(_critique(), 1, author="UAGENT", requester="UAGENT", truncated=True)
+    modal = critique_modal(_critique(), 1, truncated=True)
+    for blocks in (message["blocks"], modal["blocks"]):
+        assert "first 4,000 characters" in json.dumps(blocks, ensure_ascii=False)
+    plain = critique_message(_critique(), 1, author="UAGENT", requester="UAGENT")
+    assert "first 4,000" not in json.dumps(plain)

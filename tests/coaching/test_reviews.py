@@ -8,10 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from bot.coaching.critique import Critique, CritiqueRequest
+from bot.coaching.critique import MAX_REPLY_CHARS, Critique, CritiqueRequest
 from bot.coaching.offline import OfflineCritiqueEngine
 from bot.coaching.reviews import (
-    DRAFT_LIMIT,
     ReviewedMessage,
     channel_policy,
     check_draft,
@@ -48,10 +47,12 @@ MESSAGE = ReviewedMessage(
 class CountingEngine:
     def __init__(self) -> None:
         self.runs = 0
+        self.requests: list[CritiqueRequest] = []
         self._offline = OfflineCritiqueEngine()
 
     def critique(self, request: CritiqueRequest) -> Critique:
         self.runs += 1
+        self.requests.append(request)
         return self._offline.critique(request)
 
 
@@ -137,6 +138,21 @@ def test_concurrent_requests_store_one_critique_and_one_request(database, engine
     assert (_count(database, CritiqueRow), _count(database, RequestRow)) == (1, 1)
 
 
+def test_only_the_first_max_reply_chars_of_a_message_are_critiqued_and_stored(
+    database, engine
+) -> None:
+    _allow_text(database)
+    huge = ReviewedMessage(**{**MESSAGE.__dict__, "text": REPLY + "x" * 40_000})
+
+    review = request_critique(database, engine, huge, "UAGENT", "reaction")
+
+    assert review.truncated
+    assert engine.requests[0].agent_reply == huge.text[:MAX_REPLY_CHARS]
+    with database.session() as session:
+        assert session.get_one(CritiqueRow, review.critique_id).reply_text == huge.text[:4000]
+    assert not request_critique(database, engine, MESSAGE, "ULEAD", "reaction").truncated
+
+
 def test_mark_delivered_stamps_the_request(database, engine) -> None:
     review = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
     mark_delivered(database, "T1", review.request_id)
@@ -216,4 +232,4 @@ def test_a_huge_draft_is_checked_on_its_first_characters() -> None:
     engine = CountingEngine()
     check = check_draft(engine, "I'm sorry. " * 1000)
     assert check.truncated and engine.runs == 1
-    assert not check_draft(engine, "x" * DRAFT_LIMIT).truncated
+    assert not check_draft(engine, "x" * MAX_REPLY_CHARS).truncated

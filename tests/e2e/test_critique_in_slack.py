@@ -380,6 +380,7 @@ def test_a_huge_message_with_mentions_is_delivered_within_limits_and_escaped(
 
     [dm] = support.wait_for_dms(1)
     posted = _blocks_text(dm)
+    assert "first 4,000 characters" in posted
     assert "&lt;!channel&gt;" in posted
     assert "<!channel>" not in posted and "<https://evil" not in posted
     assert len(dm.blocks) <= 50
