@@ -88,10 +88,17 @@ def critique_in_modal(
     requester = shortcut["user"]["id"]
     try:
         message = read_message(client, context, shortcut["channel"]["id"], shortcut["message_ts"])
+        review = request_critique(
+            services.db, services.critique_engine, message, requester, "shortcut"
+        )
     except Unreviewable as problem:
         client.views_update(view_id=view_id, view=notice_modal(problem.explanation))
         return
-    review = request_critique(services.db, services.critique_engine, message, requester, "shortcut")
+    except Exception:
+        # Slack or the engine failed: say so rather than leave the modal "Working on it…".
+        logger.exception("critique for the message shortcut failed")
+        client.views_update(view_id=view_id, view=notice_modal(texts()["notes"]["failed"]))
+        return
     modal = critique_modal(review.critique, review.critique_id, review.truncated)
     client.views_update(view_id=view_id, view=modal)
     mark_delivered(services.db, message.team_id, review.request_id)

@@ -13,6 +13,7 @@ from bot.blocks.critique import DISPUTE_ACTION, DISPUTE_INPUT, USEFUL_ACTION
 from bot.coaching.critique import CritiqueRequest
 from bot.coaching.offline import OfflineCritiqueEngine
 from bot.fakes.slack import FakeSlack, Message
+from bot.slack_clients import RATE_LIMIT_RETRIES
 from bot.store.models import ChannelSettings, CritiqueDelivery, CritiqueFeedback, Workspace
 from bot.store.models import Critique as CritiqueRow
 from bot.store.models import CritiqueRequest as RequestRow
@@ -277,6 +278,32 @@ def test_the_shortcut_on_a_channel_the_bot_cannot_read_explains(running_bot, fak
 
     fake_slack.wait_until(lambda: "can't read" in _modal_text(fake_slack, user))
     assert fake_slack.calls("chat.postMessage") == []
+
+
+def test_the_shortcut_explains_when_slack_keeps_refusing(support: Support, fake_slack) -> None:
+    ts = support.agent_replies()
+    # More 429s than the client retries: reading the thread fails for good.
+    fake_slack.rate_limit("conversations.replies", retry_after=0, times=RATE_LIMIT_RETRIES + 1)
+
+    fake_slack.send_shortcut(support.lead, support.channel, ts, SHORTCUT)
+
+    fake_slack.wait_until(lambda: "couldn't critique" in _modal_text(fake_slack, support.lead), 8)
+    assert "Working on it" not in _modal_text(fake_slack, support.lead)
+
+
+def test_the_shortcut_explains_when_the_engine_fails(
+    support: Support, fake_slack, monkeypatch
+) -> None:
+    def broken(self, request):
+        raise RuntimeError("the model is down")
+
+    monkeypatch.setattr(OfflineCritiqueEngine, "critique", broken)
+    ts = support.agent_replies()
+
+    fake_slack.send_shortcut(support.lead, support.channel, ts, SHORTCUT)
+
+    fake_slack.wait_until(lambda: "couldn't critique" in _modal_text(fake_slack, support.lead))
+    assert support.count(RequestRow) == 0
 
 
 def test_feedback_buttons_and_a_dispute_are_stored(support: Support, fake_slack) -> None:
