@@ -18,6 +18,7 @@ from bot.blocks.practice import (
     texts,
     typing_message,
 )
+from bot.blocks.text import escape
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.service import (
     AlreadyActive,
@@ -65,21 +66,36 @@ def start_session(
     result = practice.start(team_id, user_id, scenario_id, difficulty, channel_id)
     if isinstance(result, AlreadyActive):
         return StartAnswer(False, _with_link(result.message, result.session))
-    if not isinstance(result, Started):
-        return StartAnswer(False, result.message)
+    if not isinstance(result, Started):  # an unknown scenario: it quotes what was typed
+        return StartAnswer(False, escape(result.message))
     if result.closed_idle is not None:
-        post_finished(client, result.closed_idle)
+        try:
+            post_finished(client, result.closed_idle)
+        except SlackApiError as error:  # the old thread's channel may be gone: start anyway
+            logger.warning(
+                "could not post the scorecard of timed-out practice session %s (%s)",
+                result.closed_idle.session.id,
+                _slack_reason(error),
+            )
     session = result.session
     scenario = practice.scenarios.scenarios[session.scenario_id]
-    card = client.chat_postMessage(channel=channel_id, **scenario_card(scenario, difficulty))
-    practice.attach_thread(team_id, session.id, card["ts"])
-    opening = client.chat_postMessage(
-        channel=channel_id,
-        thread_ts=card["ts"],
-        **customer_message(
-            result.opening, session.start_mood, 0, session_id=session.id, active=True
-        ),
-    )
+    try:
+        card = client.chat_postMessage(channel=channel_id, **scenario_card(scenario, difficulty))
+        practice.attach_thread(team_id, session.id, card["ts"])
+        opening = client.chat_postMessage(
+            channel=channel_id,
+            thread_ts=card["ts"],
+            **customer_message(
+                result.opening, session.start_mood, 0, session_id=session.id, active=True
+            ),
+        )
+    except SlackApiError as error:
+        # Nowhere to play it (e.g. Try again in a channel the bot has left): end the session so
+        # it does not block the next one, and say why.
+        practice.end(team_id, user_id)
+        reason = _slack_reason(error)
+        logger.warning("could not post practice session %s (%s)", session.id, reason)
+        return StartAnswer(False, texts()["could_not_start"].format(reason=reason))
     practice.record_message_ts(team_id, session.id, 0, opening["ts"])
     link = thread_link(channel_id, card["ts"])
     return StartAnswer(True, texts()["started_elsewhere"].format(link=link))
@@ -90,7 +106,15 @@ def play_reply(practice: PracticeSessions, client: WebClient, team_id: str, even
     answer in its place (and the scorecard when that answer ended the session)."""
     channel, thread_ts, user = event["channel"], event["thread_ts"], event["user"]
     cue = client.chat_postMessage(channel=channel, thread_ts=thread_ts, **typing_message())
-    result = practice.reply(team_id, user, event.get("text") or "", message_ts=event["ts"])
+    try:
+        result = practice.reply(team_id, user, event.get("text") or "", message_ts=event["ts"])
+    except Exception as error:  # nothing was saved: the agent can post the reply again
+        logger.warning("practice reply failed (%s)", type(error).__name__)
+        client.chat_delete(channel=channel, ts=cue["ts"])
+        client.chat_postEphemeral(
+            channel=channel, user=user, thread_ts=thread_ts, text=texts()["reply_failed"]
+        )
+        return
     if isinstance(result, Replied):
         answer = customer_message(
             result.customer,

@@ -345,3 +345,54 @@ def test_a_timeout_scorecard_that_cannot_be_posted_is_logged_and_the_session_clo
     assert trainee.session().status is SessionStatus.timed_out
     [record] = [r for r in caplog.records if r.name == "bot.slack_practice"]
     assert record.levelname == "WARNING" and str(trainee.session().id) in record.getMessage()
+
+
+class _BrokenCritic:
+    def critique(self, request):
+        raise RuntimeError("the engine broke")
+
+
+def test_a_reply_that_fails_removes_the_typing_cue_and_asks_to_try_again(
+    trainee, running_bot, fake_slack, monkeypatch, caplog
+):
+    trainee.start(f"{SCENARIO} upset")
+    monkeypatch.setattr(running_bot.services.practice, "critic", _BrokenCritic())
+
+    with caplog.at_level("WARNING", logger="bot.slack_practice"):
+        fake_slack.user_posts(trainee.agent, trainee.where, GOOD_REPLIES[0], trainee.thread_ts)
+        assert "try again" in trainee.ephemeral_saying("couldn't answer")
+        trainee.settle()
+
+    assert len(trainee.customer_messages()) == 1
+    assert any("RuntimeError" in r.getMessage() for r in caplog.records)
+    assert not any("the engine broke" in r.getMessage() for r in caplog.records)
+    monkeypatch.undo()
+    assert anger(trainee.reply(GOOD_REPLIES[0])) < anger(trainee.customer_messages()[0])
+
+
+def test_try_again_where_the_bot_cannot_post_ends_the_new_session_and_says_why(trainee, fake_slack):
+    trainee.start(f"{SCENARIO} mild here", here=True)
+    trainee.command("end")
+    scorecard = trainee.scorecard()
+    # The bot is removed from the channel (the fake has no public call for that).
+    fake_slack._workspace.conversation(trainee.channel).members.discard(fake_slack.bot_user_id)
+
+    fake_slack.click(trainee.agent, scorecard, TRY_AGAIN_ACTION)
+
+    assert "not_in_channel" in trainee.ephemeral_saying("couldn't post the practice")
+    assert trainee.practice.active_session(TEAM, trainee.agent) is None
+    trainee.start(f"{SCENARIO} mild")  # a new session in the DM is not blocked
+    assert trainee.session().status is SessionStatus.active
+    fake_slack.wait_until(
+        lambda: (
+            sum("has started" in e.text for e in fake_slack.ephemerals(user=trainee.agent)) == 2
+        ),
+        TIMEOUT,
+    )
+
+
+def test_an_unknown_scenario_is_quoted_back_escaped(trainee) -> None:
+    trainee.command("start <!channel>")
+
+    shown = trainee.ephemeral_saying("I don't know a scenario called")
+    assert "&lt;!channel&gt;" in shown and "<!channel>" not in shown
