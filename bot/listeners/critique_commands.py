@@ -4,11 +4,11 @@ admins."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.blocks.critique import draft_check_message, texts
 from bot.coaching.reviews import check_draft, set_critique_delivery
-from bot.listeners.admins import is_admin, slack_user
+from bot.listeners.admins import for_admins
 from bot.services import Services
 from bot.store.models import CritiqueDelivery
 
@@ -24,19 +24,18 @@ def subcommands(services: Services) -> dict[str, Callable[[Invocation], None]]:
         call.ack()  # the engine may take longer than Slack's 3 s
         call.respond(**draft_check_message(check_draft(services.critique_engine, call.rest)))
 
-    def delivery(call: Invocation) -> None:
-        t = texts()["delivery"]
-        choice = call.rest.lower()
-        if choice not in {mode.value for mode in CritiqueDelivery}:
-            call.ack(text=t["usage"])
-            return
-        call.ack()
-        user = slack_user(call.client, call.command["user_id"])
-        if not is_admin(services.db, call.context.team_id, user):
-            call.respond(text=t["not_admin"])
-            return
+    def set_delivery(call: Invocation, user: dict[str, Any]) -> str:
+        choice = CritiqueDelivery(call.rest.lower())
         channel = call.command["channel_id"]
-        set_critique_delivery(services.db, call.context.team_id, channel, CritiqueDelivery(choice))
-        call.respond(text=t[f"set_{choice}"].format(channel=channel))
+        set_critique_delivery(services.db, call.context.team_id, channel, choice)
+        return texts()["delivery"][f"set_{choice.value}"].format(channel=channel)
+
+    set_for_admins = for_admins(services, set_delivery, texts()["delivery"]["not_admin"])
+
+    def delivery(call: Invocation) -> None:
+        if call.rest.lower() not in {mode.value for mode in CritiqueDelivery}:
+            call.ack(text=texts()["delivery"]["usage"])
+            return
+        set_for_admins(call)
 
     return {"check": check, "delivery": delivery}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.schedule import schedule_description
-from bot.listeners.admins import is_admin, slack_user
+from bot.listeners.admins import for_admins, slack_trouble
 from bot.listeners.channel_messages import BACKFILL_DAYS, Source, backfill
 from bot.prompt_files import read_toml
 from bot.reminders.schedule import InvalidSchedule, ReminderTiming, parse_schedule
@@ -46,19 +47,11 @@ def subcommands(services: Services) -> dict[str, Callable[[Invocation], None]]:
         "team": _set_team,
         "remind": _remind,
     }
-    return {name: _for_admins(services, handler) for name, handler in handlers.items()}
-
-
-def _for_admins(services: Services, handler: Handler) -> Callable[[Invocation], None]:
-    def run(call: Invocation) -> None:
-        call.ack()
-        user = slack_user(call.client, call.command["user_id"])
-        if is_admin(services.db, call.context.team_id, user):
-            call.respond(text=handler(services, call, user))
-        else:
-            call.respond(text=_texts()["not_admin"])
-
-    return run
+    refusal = _texts()["not_admin"]
+    return {
+        name: for_admins(services, partial(handler, services), refusal)
+        for name, handler in handlers.items()
+    }
 
 
 def _texts() -> dict[str, Any]:
@@ -78,7 +71,9 @@ def _cannot_post_in(call: Invocation, channel_id: str) -> str | None:
     an admin invites it, which keeps the scopes small and works the same for every channel."""
     try:
         channel = call.client.conversations_info(channel=channel_id)["channel"]
-    except SlackApiError:
+    except SlackApiError as error:
+        if error.response.get("error") != "channel_not_found":
+            raise  # answered by the gate, e.g. rate limited
         return _texts()["unknown_channel"]
     if channel.get("is_private"):
         return _texts()["private_channel"]
@@ -99,7 +94,15 @@ def _watch(services: Services, call: Invocation, user: dict[str, Any]) -> str:
     if not newly_watched:
         return _texts()["already_watched"].format(channel=channel_id)
     source = Source(call.context.team_id, channel_id, call.context.bot_user_id, call.context.bot_id)
-    count = backfill(services.db, call.client, source, now)
+    try:
+        count = backfill(services.db, call.client, source, now)
+    except SlackApiError as error:
+        # Undo the watch, so that asking again backfills again (recording is idempotent).
+        with services.db.session() as session:
+            unwatch_channel(session, call.context.team_id, channel_id)
+        return _texts()["backfill_failed"].format(
+            channel=channel_id, days=BACKFILL_DAYS, problem=slack_trouble(error)
+        )
     return _texts()["watching"].format(channel=channel_id, count=count, days=BACKFILL_DAYS)
 
 

@@ -19,11 +19,13 @@ from bot.fakes.slack import FakeSlack
 from bot.reminders.delivery import Outcome, run_due_reminders
 from bot.reminders.schedule import ReminderTiming, due_at
 from bot.services import Services
+from bot.slack_clients import RATE_LIMIT_RETRIES
 from bot.slack_reminders import reminder_poster
 from bot.store.base import Base, utcnow
 from bot.store.models import (
     AuthorKind,
     ChannelMessage,
+    ChannelSettings,
     Critique,
     CritiqueFeedback,
     DeliveryStatus,
@@ -164,6 +166,32 @@ def test_a_channel_without_the_bot_asks_for_an_invite(team: Team) -> None:
 
     assert "/invite @ASAP Coach" in answer
     assert "can't find" in team.command("watch <#C999|nowhere>")
+
+
+def refuse_for_good(fake: FakeSlack, method: str) -> None:
+    """More 429s than the client retries: the call fails."""
+    fake.rate_limit(method, retry_after=0, times=RATE_LIMIT_RETRIES + 1)
+
+
+def test_a_failed_backfill_leaves_the_channel_unwatched_and_says_why(
+    team: Team, running_bot: RunningBot
+) -> None:
+    refuse_for_good(team.fake, "conversations.history")
+
+    answer = team.command(f"watch {team.mention}")
+
+    assert "not watching it yet" in answer and "rate limit" in answer
+    with running_bot.services.db.session() as session:
+        assert not session.scalars(select(ChannelSettings)).one().watched
+    assert "watching" in team.command(f"watch {team.mention}")  # trying again works
+
+
+def test_a_slack_error_while_setting_the_team_is_answered(team: Team) -> None:
+    refuse_for_good(team.fake, "usergroups.users.list")
+
+    answer = team.command(f"team <!subteam^{team.group}|@support>")
+
+    assert "rate limit" in answer
 
 
 def test_new_edited_and_deleted_messages_are_recorded(team: Team, running_bot: RunningBot) -> None:
