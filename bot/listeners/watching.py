@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.schedule import schedule_description
+from bot.blocks.text import escape
 from bot.listeners.admins import for_admins, slack_trouble
 from bot.listeners.channel_messages import BACKFILL_DAYS, Source, backfill
 from bot.prompt_files import read_toml
@@ -149,7 +150,7 @@ def _remind(services: Services, call: Invocation, user: dict[str, Any]) -> str:
             default_timezone=user.get("tz"),
         )
     except InvalidSchedule as invalid:
-        return str(invalid)
+        return escape(str(invalid))  # it quotes what the admin typed
     if problem := _cannot_post_in(call, channel_id):
         return problem
     with services.db.session() as session:

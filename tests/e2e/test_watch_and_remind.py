@@ -250,6 +250,8 @@ def test_remind_sets_a_schedule_and_explains_a_bad_time_zone(
 ) -> None:
     answer = team.command(f"remind {team.mention} 09:30 Mars/Olympus weekdays")
     assert "I don't know the time zone `Mars/Olympus`" in answer
+    answer = team.command(f"remind {team.mention} 09:30 <!channel>")
+    assert "`&lt;!channel&gt;`" in answer and "<!channel>" not in answer
 
     answer = team.command(f"remind {team.mention} 08:15 Europe/Berlin mon-thu quiet-skip")
     assert "08:15 (Europe/Berlin) on Mon, Tue, Wed, Thu" in answer
