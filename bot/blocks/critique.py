@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.text import SECTION_TEXT_LIMIT, escape, section, truncate
+from bot.blocks.text import (
+    BUTTON_TEXT_LIMIT,
+    MODAL_TITLE_LIMIT,
+    SECTION_TEXT_LIMIT,
+    context,
+    escape,
+    header,
+    inline,
+    message,
+    plain,
+    section,
+    truncate,
+)
 from bot.coaching.critique import MAX_REPLY_CHARS, Critique, StepVerdict
 from bot.coaching.reviews import DraftCheck
 from bot.prompt_files import read_toml
@@ -28,7 +40,6 @@ QUOTE_LIMIT = 300  # characters of one quote
 TRIGGERS_SHOWN = 5
 TIP_LIMIT = 500
 REWRITE_LIMIT = 2500  # before escaping, which may lengthen it; the section limit is the backstop
-HEADER_LIMIT = 150
 COMMENT_LIMIT = 2000
 
 
@@ -55,7 +66,7 @@ def critique_message(
     if truncated:
         intro += "\n" + _truncated_note()
     blocks = [_header(critique), section(intro), *_body(critique), _actions(critique_id)]
-    return {"text": _fallback(critique), "blocks": blocks}
+    return message(_fallback(critique), blocks)
 
 
 def draft_check_message(check: DraftCheck) -> dict[str, Any]:
@@ -65,7 +76,7 @@ def draft_check_message(check: DraftCheck) -> dict[str, Any]:
     if check.truncated:
         intro += "\n" + t["check"]["truncated"].format(limit=f"{MAX_REPLY_CHARS:,}")
     blocks = [_header(check.critique), section(intro), *_body(check.critique)]
-    return {"text": _fallback(check.critique), "blocks": blocks}
+    return message(_fallback(check.critique), blocks)
 
 
 def critique_modal(critique: Critique, critique_id: int, truncated: bool = False) -> dict[str, Any]:
@@ -92,21 +103,21 @@ def dispute_modal(critique_id: int) -> dict[str, Any]:
         "type": "modal",
         "callback_id": DISPUTE_CALLBACK,
         "private_metadata": str(critique_id),
-        "title": _plain(t["title"]),
-        "submit": _plain(t["submit"]),
-        "close": _plain(texts()["modal"]["close"]),
+        "title": plain(t["title"], MODAL_TITLE_LIMIT),
+        "submit": plain(t["submit"], MODAL_TITLE_LIMIT),
+        "close": plain(texts()["modal"]["close"], MODAL_TITLE_LIMIT),
         "blocks": [
             section(t["intro"]),
             {
                 "type": "input",
                 "block_id": DISPUTE_BLOCK,
-                "label": _plain(t["label"]),
+                "label": plain(t["label"]),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": DISPUTE_INPUT,
                     "multiline": True,
                     "max_length": COMMENT_LIMIT,
-                    "placeholder": _plain(t["placeholder"]),
+                    "placeholder": plain(t["placeholder"]),
                 },
             },
         ],
@@ -117,8 +128,8 @@ def _modal(blocks: list[dict[str, Any]], title: str | None = None) -> dict[str, 
     t = texts()["modal"]
     return {
         "type": "modal",
-        "title": _plain(title or t["title"]),
-        "close": _plain(t["close"]),
+        "title": plain(title or t["title"], MODAL_TITLE_LIMIT),
+        "close": plain(t["close"], MODAL_TITLE_LIMIT),
         "blocks": blocks,
     }
 
@@ -132,7 +143,7 @@ def _body(critique: Critique) -> list[dict[str, Any]]:
         blocks.append(section(_way_out_text(critique)))
     rewrite = _quoted(truncate(critique.rewrite, REWRITE_LIMIT))
     blocks.append(section(f"{texts()['rewrite_heading']}\n{rewrite}"))
-    blocks.append(_context(_engine_text(critique)))
+    blocks.append(context(_engine_text(critique)))
     return blocks
 
 
@@ -155,9 +166,9 @@ def _triggers_text(critique: Critique) -> str:
     for trigger in critique.triggers[:TRIGGERS_SHOWN]:
         lines.append(
             t["trigger"].format(
-                quote=_inline(trigger.quote, QUOTE_LIMIT),
-                why=_inline(trigger.why, TIP_LIMIT),
-                better=_inline(trigger.better, TIP_LIMIT),
+                quote=inline(trigger.quote, QUOTE_LIMIT),
+                why=inline(trigger.why, TIP_LIMIT),
+                better=inline(trigger.better, TIP_LIMIT),
             )
         )
     hidden = len(critique.triggers) - TRIGGERS_SHOWN
@@ -170,7 +181,7 @@ def _way_out_text(critique: Critique) -> str:
     t = texts()
     if critique.way_out.offered:
         return t["way_out_offered"]
-    return t["way_out_missing"].format(tip=_inline(critique.way_out.tip, TIP_LIMIT))
+    return t["way_out_missing"].format(tip=inline(critique.way_out.tip, TIP_LIMIT))
 
 
 def _engine_text(critique: Critique) -> str:
@@ -193,7 +204,7 @@ def _actions(critique_id: int) -> dict[str, Any]:
         button = {
             "type": "button",
             "action_id": action_id,
-            "text": _plain(label),
+            "text": plain(label, BUTTON_TEXT_LIMIT),
             "value": str(critique_id),
         }
         if style:
@@ -203,28 +214,18 @@ def _actions(critique_id: int) -> dict[str, Any]:
 
 
 def _header(critique: Critique) -> dict[str, Any]:
-    text = texts()["header"].format(overall=critique.overall)
-    return {"type": "header", "text": _plain(truncate(text, HEADER_LIMIT))}
+    return header(_headline(critique))
+
+
+def _headline(critique: Critique) -> str:
+    return texts()["header"].format(overall=critique.overall)
 
 
 def _fallback(critique: Critique) -> str:
     """The notification text: the score and the summary, short."""
-    header = texts()["header"].format(overall=critique.overall)
-    return f"{header} — {escape(truncate(critique.summary, SECTION_TEXT_LIMIT))}"
+    return f"{_headline(critique)} — {escape(truncate(critique.summary, SECTION_TEXT_LIMIT))}"
 
 
 def _quoted(text: str) -> str:
     """`text` escaped, as a mrkdwn block quote line by line."""
     return "\n".join(f"> {line}" for line in escape(text).splitlines() or [""])
-
-
-def _inline(text: str, limit: int) -> str:
-    return escape(truncate(" ".join(text.split()), limit))
-
-
-def _context(mrkdwn: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn}]}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}

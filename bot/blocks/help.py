@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.text import escape, section, truncate
+from bot.blocks.text import context, inline, message, section
 from bot.prompt_files import read_toml
 
 UNKNOWN_SUBCOMMAND_SHOWN = 40  # characters of an unknown subcommand echoed back
@@ -21,7 +21,7 @@ def help_message(
     )
     blocks: list[dict[str, Any]] = []
     if unknown_subcommand is not None:
-        shown = escape(truncate(unknown_subcommand, UNKNOWN_SUBCOMMAND_SHOWN)).replace("`", "'")
+        shown = inline(unknown_subcommand, UNKNOWN_SUBCOMMAND_SHOWN).replace("`", "'")
         unknown = help_text["unknown"].format(subcommand=shown)
         if suggestion is not None:
             unknown += " " + help_text["did_you_mean"].format(suggestion=suggestion)
@@ -29,10 +29,10 @@ def help_message(
     blocks += [
         section(help_text["intro"]),
         section(usage_lines),
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": help_text["footer"]}]},
+        context(help_text["footer"]),
     ]
     fallback = "\n".join(block["text"]["text"] for block in blocks if block["type"] == "section")
-    return {"text": fallback, "blocks": blocks}
+    return message(fallback, blocks)
 
 
 def mention_reply(user_id: str) -> str:

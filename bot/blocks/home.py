@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.reminder import HEADER_TEXT_LIMIT, practise_button
+from bot.blocks.reminder import practise_button
 from bot.blocks.schedule import schedule_description
-from bot.blocks.text import escape, plain, section, truncate
+from bot.blocks.text import escape, header, inline, section
 from bot.coaching.critique import STEPS
 from bot.prompt_files import read_toml
 from bot.reminders.digest import load_texts
@@ -38,7 +38,7 @@ def _texts() -> dict[str, Any]:
 def _progress_blocks(progress: UserProgress) -> list[dict[str, Any]]:
     texts = _texts()
     blocks = [
-        _header(texts["title"]),
+        header(texts["title"]),
         _list_section(
             texts["practice_heading"],
             [
@@ -101,7 +101,7 @@ def _admin_blocks(admin: AdminOverview) -> list[dict[str, Any]]:
     watched = ", ".join(f"<#{channel}>" for channel in admin.watched_channels)
     return [
         {"type": "divider"},
-        _header(texts["admin_title"]),
+        header(texts["admin_title"]),
         _list_section(texts["watched_heading"], [watched] if watched else [], texts["no_watched"]),
         _list_section(
             texts["schedules_heading"],
@@ -133,9 +133,7 @@ def _dispute_line(dispute: DisputeSummary) -> str:
     texts = _texts()
     # The comment is someone's free text: it must not ping, link or break the layout.
     comment = (
-        f"“{escape(truncate(' '.join(dispute.comment.split()), COMMENT_SHOWN))}”"
-        if dispute.comment
-        else texts["no_comment"]
+        f"“{inline(dispute.comment, COMMENT_SHOWN)}”" if dispute.comment else texts["no_comment"]
     )
     return texts["dispute_line"].format(
         day=dispute.created_on.isoformat(),
@@ -147,7 +145,3 @@ def _dispute_line(dispute: DisputeSummary) -> str:
 
 def _list_section(heading: str, lines: list[str], empty: str) -> dict[str, Any]:
     return section("\n".join([heading, *(lines or [empty])]))
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": plain(text, HEADER_TEXT_LIMIT)}

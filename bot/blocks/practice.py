@@ -13,7 +13,16 @@ from itertools import groupby
 from typing import Any
 
 from bot.blocks.critique import texts as critique_texts
-from bot.blocks.text import SECTION_TEXT_LIMIT, context, escape, plain, section, truncate
+from bot.blocks.text import (
+    SECTION_TEXT_LIMIT,
+    context,
+    escape,
+    header,
+    inline,
+    plain,
+    section,
+    truncate,
+)
 from bot.coaching.practice.mood import MAX_MOOD, Difficulty
 from bot.coaching.practice.scenarios import Family, Scenario, ScenarioLibrary
 from bot.coaching.practice.scorecard import ReplyHighlight, Scorecard
@@ -30,7 +39,6 @@ PLACE_DM = "dm"
 PLACE_CHANNEL = "channel"
 DEFAULT_DIFFICULTY = Difficulty.upset
 
-HEADER_LIMIT = 150
 MODAL_TITLE_LIMIT = 24
 OPTION_LIMIT = 75
 QUOTE_LIMIT = 300
@@ -145,7 +153,7 @@ def scenario_card(scenario: Scenario, difficulty: Difficulty) -> dict[str, Any]:
         family=t["families"][scenario.family.value], difficulty=difficulty.value
     )
     blocks = [
-        _header(card["header"].format(title=scenario.title)),
+        header(card["header"].format(title=scenario.title)),
         section(
             card["customer"].format(
                 name=escape(persona.name), background=escape(persona.background)
@@ -205,7 +213,7 @@ def scorecard_message(scorecard: Scorecard) -> dict[str, Any]:
     s = t["scorecard"]
     try_again = f"{scorecard.scenario_id} {scorecard.difficulty.value}"
     blocks = [
-        _header(s["header"].format(title=scorecard.scenario_title)),
+        header(s["header"].format(title=scorecard.scenario_title)),
         section(
             s["summary"].format(
                 outcome=scorecard.outcome_text,
@@ -234,7 +242,7 @@ def _highlights(scorecard: Scorecard) -> list[str]:
 
 def _highlight(template: str, reply: ReplyHighlight) -> str:
     return template.format(
-        number=reply.reply_number, overall=reply.overall, quote=_inline(reply.quote)
+        number=reply.reply_number, overall=reply.overall, quote=inline(reply.quote, QUOTE_LIMIT)
     )
 
 
@@ -244,7 +252,7 @@ def _triggers_text(scorecard: Scorecard) -> str:
         return s["no_triggers"]
     lines = [s["triggers"]]
     for use in scorecard.triggers:
-        quote = _inline(use.first_quote)
+        quote = inline(use.first_quote, QUOTE_LIMIT)
         lines.append(
             s["trigger"].format(kind=use.kind.replace("_", " "), count=use.replies, quote=quote)
         )
@@ -267,7 +275,7 @@ def scenario_list(library: ScenarioLibrary) -> dict[str, Any]:
     by_family = sorted(
         library.scenarios.values(), key=lambda s: (list(Family).index(s.family), s.id)
     )
-    blocks = [_header(t["list"]["header"])]
+    blocks = [header(t["list"]["header"])]
     for family, scenarios in groupby(by_family, key=lambda s: s.family):
         lines = [f"*{t['families'][family.value]}*"]
         lines += [
@@ -305,10 +313,6 @@ def stats_message(stats: PracticeStats) -> dict[str, Any]:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": plain(text, HEADER_LIMIT)}
-
-
 def _button(action_id: str, label: str, value: str, style: str) -> dict[str, Any]:
     """An actions block with one button."""
     button = {
@@ -319,7 +323,3 @@ def _button(action_id: str, label: str, value: str, style: str) -> dict[str, Any
         "style": style,
     }
     return {"type": "actions", "elements": [button]}
-
-
-def _inline(text: str) -> str:
-    return escape(truncate(" ".join(text.split()), QUOTE_LIMIT))

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks.text import context, plain, section
+from bot.blocks.text import BUTTON_TEXT_LIMIT, context, header, message, plain, section
 from bot.reminders.digest import ChannelComparison, Digest
 
 PRACTISE_NOW_ACTION = "practise_now"
 MAX_CHANNELS_SHOWN = 20  # a message holds at most 50 blocks
 NO_VALUE = "n/a"
-HEADER_TEXT_LIMIT = 150
 CHANNEL_FIGURES = (
     "threads_opened",
     "median_first_response",
@@ -25,7 +24,7 @@ CHANNEL_FIGURES = (
 def reminder_message(digest: Digest) -> dict[str, Any]:
     """Keyword arguments for chat.postMessage: the blocks and their plain-text fallback."""
     texts = digest.texts
-    blocks = [{"type": "header", "text": plain(texts.question, HEADER_TEXT_LIMIT)}]
+    blocks = [header(texts.question)]
     if digest.quiet:
         blocks.append(section(texts.quiet_day))
     else:
@@ -36,7 +35,7 @@ def reminder_message(digest: Digest) -> dict[str, Any]:
             blocks.append(section(texts.most_missed.format(step=step, period=period)))
         blocks.append(section(f"*{texts.tip_heading}:* {digest.tip.text}"))
     blocks.append(_practise_button(digest))
-    return {"text": _fallback(digest), "blocks": blocks}
+    return message(_fallback(digest), blocks)
 
 
 def _figures(digest: Digest) -> list[dict[str, Any]]:
@@ -105,7 +104,7 @@ def practise_button(label: str, step: str | None) -> dict[str, Any]:
     button = {
         "type": "button",
         "action_id": PRACTISE_NOW_ACTION,
-        "text": {"type": "plain_text", "text": label},
+        "text": plain(label, BUTTON_TEXT_LIMIT),
         "style": "primary",
     }
     if step:

@@ -6,7 +6,10 @@ from typing import Any
 
 SECTION_TEXT_LIMIT = 3000
 CONTEXT_TEXT_LIMIT = 2000
-MESSAGE_TEXT_LIMIT = 40000
+MESSAGE_TEXT_LIMIT = 40000  # a message's `text`, its fallback and notification
+HEADER_TEXT_LIMIT = 150
+MODAL_TITLE_LIMIT = 24  # also a modal's submit and close labels
+BUTTON_TEXT_LIMIT = 75
 
 
 def escape(text: str) -> str:
@@ -21,6 +24,22 @@ def section(mrkdwn: str) -> dict[str, Any]:
         "type": "section",
         "text": {"type": "mrkdwn", "text": truncate(mrkdwn, SECTION_TEXT_LIMIT)},
     }
+
+
+def header(text: str) -> dict[str, Any]:
+    """A header block (large bold plain text), cut to Slack's limit."""
+    return {"type": "header", "text": plain(text, HEADER_TEXT_LIMIT)}
+
+
+def inline(text: str, limit: int) -> str:
+    """Someone's free text on one line of mrkdwn: whitespace collapsed, cut, escaped."""
+    return escape(truncate(" ".join(text.split()), limit))
+
+
+def message(text: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Keyword arguments for chat.postMessage or `respond`: the blocks, and the plain-text
+    fallback (notifications, screen readers) cut to Slack's limit."""
+    return {"text": truncate(text, MESSAGE_TEXT_LIMIT), "blocks": blocks}
 
 
 def truncate(text: str, limit: int) -> str:
