@@ -286,7 +286,9 @@ def load_scenarios(team_dir: Path | None = None) -> ScenarioLibrary:
             scenarios += team
             problems += team_problems
         else:
-            problems.append(ScenarioProblem(str(team_dir), "SCENARIOS_DIR is not a folder"))
+            problem = ScenarioProblem(str(team_dir), "SCENARIOS_DIR is not a folder")
+            log.warning("skipping the team's practice scenarios: %s", problem)
+            problems.append(problem)
     by_id = {scenario.id: scenario for scenario in scenarios}
     return ScenarioLibrary(by_id, tuple(problems))
 

@@ -139,3 +139,30 @@ def test_cornered_lines_need_an_at_fault_customer(tmp_path):
 def test_close_matches_suggest_the_scenario_meant(library):
     assert library.close_matches("phone-in-water")[0] == "phone-dropped-in-water"
     assert library.close_matches("zzzz") == []
+
+
+@pytest.mark.parametrize("broken", ["file", "folder"])
+def test_asap_coach_run_logs_skipped_scenarios_at_start_up(
+    monkeypatch, capsys, tmp_path, fake_slack, broken
+):
+    from bot.cli import main
+
+    scenarios = tmp_path / "scenarios"
+    if broken == "file":
+        scenarios.mkdir()
+        (scenarios / "broken.toml").write_text('id = "broken"\ntitle = \n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # no developer .env, and a throw-away SQLite file
+    for name in ("SLACK_APP_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SCENARIOS_DIR", str(scenarios))
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-wrong-token")  # stops right after start-up
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.setenv("SLACK_API_URL", fake_slack.api_url)
+
+    with pytest.raises(SystemExit):
+        main(["run"])
+
+    err = capsys.readouterr().err
+    [warning] = [line for line in err.splitlines() if "WARNING" in line]
+    where = f"{scenarios / 'broken.toml'}:2: " if broken == "file" else f"{scenarios}: "
+    assert where in warning
