@@ -21,7 +21,6 @@ from bot.blocks.practice import (
     DEFAULT_DIFFICULTY,
     END_ACTION,
     PICKER_CALLBACK,
-    PLACE_INPUT,
     TRY_AGAIN_ACTION,
     picker_choice,
     picker_modal,
@@ -32,7 +31,13 @@ from bot.blocks.practice import (
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.scenarios import Family
 from bot.services import Services
-from bot.slack_practice import dm_channel, end_session, play_reply, start_session
+from bot.slack_practice import (
+    dm_channel,
+    end_session,
+    play_reply,
+    start_session,
+    thread_link,
+)
 from bot.store.models import SessionStatus
 
 if TYPE_CHECKING:
@@ -71,12 +76,16 @@ def register(app: App, services: Services) -> None:
     def start_picked(
         ack: Ack, body: dict, view: dict, client: WebClient, context: BoltContext
     ) -> None:
-        choice = picker_choice(view)
-        if choice.in_channel and not _bot_is_member(client, choice.channel_id):
-            ack(response_action="errors", errors={PLACE_INPUT: texts()["cannot_post_here"]})
-            return
+        # Ack first: asking Slack whether the bot is in the channel may wait out a rate limit.
         ack()
+        choice = picker_choice(view)
         user_id = body["user"]["id"]
+        if choice.in_channel and not _bot_is_member(client, choice.channel_id):
+            # The modal is closed: say why in the DM.
+            client.chat_postMessage(
+                channel=dm_channel(client, user_id), text=texts()["cannot_post_here"]
+            )
+            return
         # Any of the family's variants: each practice meets a new industry and new facts.
         scenario_id = random.choice(_family_scenarios(services, choice.family))
         channel = choice.channel_id if choice.in_channel else dm_channel(client, user_id)
@@ -129,13 +138,29 @@ def hand_off_message(
     Everything else is ignored: the bot's own posts, edits, top-level messages, and other
     people writing in the thread (teammates may watch and chat)."""
     thread_ts = event.get("thread_ts")
-    if event.get("bot_id") or event.get("subtype") not in NEW_MESSAGE_SUBTYPES or not thread_ts:
+    if event.get("bot_id") or event.get("subtype") not in NEW_MESSAGE_SUBTYPES:
+        return
+    if not thread_ts:
+        if event.get("channel_type") == "im":
+            _point_to_the_thread(services, client, context.team_id, event)
         return
     session = services.practice.find_by_thread(context.team_id, event["channel"], thread_ts)
     if session is None or session.status is not SessionStatus.active:
         return
     if event.get("user") == session.user_id:
         play_reply(services.practice, client, context.team_id, event)
+
+
+def _point_to_the_thread(services: Services, client: WebClient, team_id: str, event: dict) -> None:
+    """A top-level DM message while practising was most likely meant for the customer."""
+    user_id = event.get("user")
+    session = services.practice.active_session(team_id, user_id) if user_id else None
+    if session is None or session.thread_ts is None:
+        return
+    link = thread_link(session.channel_id, session.thread_ts)
+    client.chat_postEphemeral(
+        channel=event["channel"], user=user_id, text=texts()["reply_in_thread"].format(link=link)
+    )
 
 
 def _start(services: Services, call: Invocation) -> None:

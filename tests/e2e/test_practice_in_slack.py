@@ -396,3 +396,37 @@ def test_an_unknown_scenario_is_quoted_back_escaped(trainee) -> None:
 
     shown = trainee.ephemeral_saying("I don't know a scenario called")
     assert "&lt;!channel&gt;" in shown and "<!channel>" not in shown
+
+
+def test_the_picker_is_acked_before_asking_slack_about_the_channel(trainee, fake_slack):
+    outsiders = fake_slack.add_channel("outsiders", members=[trainee.agent], bot_is_member=False)
+    fake_slack.send_command(trainee.agent, outsiders, "/practice", "")
+    fake_slack.wait_until(lambda: fake_slack.modals(trainee.agent), TIMEOUT)
+    [picker] = fake_slack.modals(trainee.agent)
+    fake_slack.rate_limit("conversations.info", retry_after=3)
+
+    submitted = fake_slack.submit_view(
+        trainee.agent,
+        picker.id,
+        {FAMILY_INPUT: "broken_promise", DIFFICULTY_INPUT: "mild", PLACE_INPUT: "channel"},
+    )
+
+    assert submitted.acked_within_deadline
+    dm = fake_slack.dm_channel(trainee.agent)
+    fake_slack.wait_until(
+        lambda: any("can't post in this channel" in m.text for m in fake_slack.messages(dm)), 6
+    )
+    assert trainee.practice.active_session(TEAM, trainee.agent) is None
+
+
+def test_a_top_level_dm_message_while_practising_points_to_the_thread(trainee, fake_slack):
+    fake_slack.user_posts(trainee.agent, fake_slack.dm_channel(trainee.agent), "Hello?")
+    fake_slack.wait_idle()
+    assert fake_slack.ephemerals(user=trainee.agent) == []  # no session: nothing to say
+
+    trainee.start(f"{SCENARIO} upset")
+    fake_slack.user_posts(trainee.agent, trainee.where, "I'm so sorry about this.")
+
+    pointer = trainee.ephemeral_saying("reply in the thread of your practice message")
+    assert trainee.thread_ts.replace(".", "") in pointer
+    assert len(trainee.customer_messages()) == 1
