@@ -71,12 +71,19 @@ def critique_reaction(
     except Unreviewable as problem:
         tell(client, channel, requester, problem.explanation)
         return
+    except SlackApiError:
+        _tell_failed(client, channel, requester)
+        return
     if has_requested(services.db, message, requester):
         return  # a reaction removed and added again, or a retried event
     with _hourglass(client, channel, ts):
-        review = request_critique(
-            services.db, services.critique_engine, message, requester, "reaction"
-        )
+        try:
+            review = request_critique(
+                services.db, services.critique_engine, message, requester, "reaction"
+            )
+        except Exception:
+            _tell_failed(client, channel, requester)
+            return
         if review.first_for_requester:
             _deliver(services, client, message, requester, policy.delivery, review)
 
@@ -198,6 +205,12 @@ def _deliver(
     if delivery is CritiqueDelivery.direct_message and requester != author:
         note = texts()["notes"]["sent_to_author"].format(author=author)
         tell(client, message.channel_id, requester, note)
+
+
+def _tell_failed(client: WebClient, channel: str, requester: str) -> None:
+    """Slack or the engine failed: the requester hears so rather than nothing."""
+    logger.exception("critique for a reaction failed")
+    tell(client, channel, requester, texts()["notes"]["failed"])
 
 
 def tell(client: WebClient, channel: str, user: str, text: str) -> None:

@@ -306,6 +306,23 @@ def test_the_shortcut_explains_when_the_engine_fails(
     assert support.count(RequestRow) == 0
 
 
+def test_a_reaction_whose_critique_fails_is_answered(
+    support: Support, fake_slack, monkeypatch
+) -> None:
+    def broken(self, request):
+        raise RuntimeError("the model is down")
+
+    monkeypatch.setattr(OfflineCritiqueEngine, "critique", broken)
+    ts = support.agent_replies()
+
+    support.react(support.lead, ts)
+
+    fake_slack.wait_until(lambda: fake_slack.ephemerals(user=support.lead))
+    assert "couldn't critique" in fake_slack.ephemerals(user=support.lead)[0].text
+    support.wait_for_hourglasses()
+    assert support.dms() == []
+
+
 def test_feedback_buttons_and_a_dispute_are_stored(support: Support, fake_slack) -> None:
     ts = support.agent_replies()
     support.react(support.agent, ts)
