@@ -425,6 +425,7 @@ def test_a_top_level_dm_message_while_practising_points_to_the_thread(trainee, f
     assert fake_slack.ephemerals(user=trainee.agent) == []  # no session: nothing to say
 
     trainee.start(f"{SCENARIO} upset")
+    trainee.ephemeral_saying("Your practice session has started")
     fake_slack.user_posts(trainee.agent, trainee.where, "I'm so sorry about this.")
 
     pointer = trainee.ephemeral_saying("reply in the thread of your practice message")
