@@ -109,6 +109,14 @@ def slow_engine(monkeypatch) -> None:
     monkeypatch.setattr(OfflineCritiqueEngine, "critique", slow)
 
 
+@pytest.fixture
+def broken_engine(monkeypatch) -> None:
+    def broken(self, request):
+        raise RuntimeError("the model is down")
+
+    monkeypatch.setattr(OfflineCritiqueEngine, "critique", broken)
+
+
 def _modal_text(fake: FakeSlack, user: str) -> str:
     """The blocks of the user's top modal as JSON text, "" while none is open."""
     modals = fake.modals(user)
@@ -292,12 +300,8 @@ def test_the_shortcut_explains_when_slack_keeps_refusing(support: Support, fake_
 
 
 def test_the_shortcut_explains_when_the_engine_fails(
-    support: Support, fake_slack, monkeypatch
+    support: Support, fake_slack, broken_engine
 ) -> None:
-    def broken(self, request):
-        raise RuntimeError("the model is down")
-
-    monkeypatch.setattr(OfflineCritiqueEngine, "critique", broken)
     ts = support.agent_replies()
 
     fake_slack.send_shortcut(support.lead, support.channel, ts, SHORTCUT)
@@ -307,12 +311,8 @@ def test_the_shortcut_explains_when_the_engine_fails(
 
 
 def test_a_reaction_whose_critique_fails_is_answered(
-    support: Support, fake_slack, monkeypatch
+    support: Support, fake_slack, broken_engine
 ) -> None:
-    def broken(self, request):
-        raise RuntimeError("the model is down")
-
-    monkeypatch.setattr(OfflineCritiqueEngine, "critique", broken)
     ts = support.agent_replies()
 
     support.react(support.lead, ts)
