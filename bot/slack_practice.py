@@ -19,6 +19,7 @@ from bot.blocks.practice import (
     typing_message,
 )
 from bot.blocks.text import escape
+from bot.coaching.critique import MAX_REPLY_CHARS
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.service import (
     AlreadyActive,
@@ -124,6 +125,9 @@ def play_reply(practice: PracticeSessions, client: WebClient, team_id: str, even
             active=result.scorecard is None,
         )
         client.chat_update(channel=channel, ts=cue["ts"], **answer)
+        if result.truncated:
+            note = texts()["reply_truncated"].format(limit=f"{MAX_REPLY_CHARS:,}")
+            client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread_ts, text=note)
         practice.record_message_ts(team_id, result.session.id, result.customer_position, cue["ts"])
         if result.scorecard is not None:
             _post_in_thread(client, result.session, scorecard_message(result.scorecard))

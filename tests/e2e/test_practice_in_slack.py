@@ -431,3 +431,12 @@ def test_a_top_level_dm_message_while_practising_points_to_the_thread(trainee, f
     pointer = trainee.ephemeral_saying("reply in the thread of your practice message")
     assert trainee.thread_ts.replace(".", "") in pointer
     assert len(trainee.customer_messages()) == 1
+
+
+def test_a_huge_practice_reply_is_answered_with_a_note(trainee) -> None:
+    trainee.start(f"{SCENARIO} upset")
+    trainee.ephemeral_saying("Your practice session has started")
+
+    trainee.reply(GOOD_REPLIES[0] + " More." * 8000)
+
+    assert "first 4,000 characters" in trainee.ephemeral_saying("Your reply was long")

@@ -89,7 +89,8 @@ class UnknownScenario:
 
 @dataclass(frozen=True)
 class Replied:
-    """The customer answered; `scorecard` is set when that reply ended the session."""
+    """The customer answered; `scorecard` is set when that reply ended the session;
+    `truncated`: only the reply's first MAX_REPLY_CHARS characters were played and stored."""
 
     session: SessionView
     customer: str
@@ -97,6 +98,7 @@ class Replied:
     mood: int
     mood_change: int
     scorecard: Scorecard | None
+    truncated: bool = False
 
 
 @dataclass(frozen=True)
@@ -328,6 +330,7 @@ class PracticeSessions:
                     played.change.after,
                     played.change.delta,
                     scorecard,
+                    played.truncated,
                 )
         except IntegrityError:
             return Busy(_messages()["busy"])

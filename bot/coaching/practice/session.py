@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.coaching.critique import Critique, CritiqueEngine, CritiqueRequest
+from bot.coaching.critique import MAX_REPLY_CHARS, Critique, CritiqueEngine, CritiqueRequest
 from bot.coaching.practice.mood import (
     MAX_MOOD,
     Difficulty,
@@ -34,10 +34,13 @@ class SessionOver(RuntimeError):
 
 @dataclass(frozen=True)
 class PlayedTurn:
+    """`truncated`: the reply was longer than MAX_REPLY_CHARS and only its start was played."""
+
     agent: Turn
     customer: Turn
     change: MoodChange
     status: SessionStatus
+    truncated: bool = False
 
 
 def scenario_facts(scenario: Scenario) -> str:
@@ -116,6 +119,8 @@ class Roleplay:
             raise SessionOver(f"the session is over ({self.status.value})")
         if not text.strip():
             raise ValueError("an agent reply needs some text")
+        truncated = len(text) > MAX_REPLY_CHARS  # a huge reply costs no more than a long one
+        text = text[:MAX_REPLY_CHARS]
         critique = self.critic.critique(
             CritiqueRequest(
                 agent_reply=text,
@@ -129,7 +134,7 @@ class Roleplay:
         self.turns.append(agent)
         self.status = self._status_after(signals, change)
         customer = self._customer_says(reaction_change=change)
-        return PlayedTurn(agent, customer, change, self.status)
+        return PlayedTurn(agent, customer, change, self.status, truncated)
 
     def finish(self, status: SessionStatus) -> None:
         """End early: the agent ended it, or it timed out."""

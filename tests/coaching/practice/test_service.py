@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.service import (
@@ -334,3 +335,18 @@ def test_practice_uses_the_processs_one_critique_engine(database_url):
         assert services.practice.critic is services.critique_engine
     finally:
         services.db.dispose()
+
+
+def test_a_huge_reply_is_played_and_stored_cut_to_the_critique_limit(sessions, database):
+    from bot.coaching.critique import MAX_REPLY_CHARS
+
+    start(sessions)
+    huge = GOOD_REPLIES[0] + " More." * 8000
+
+    replied = sessions.reply(TEAM, USER, huge)
+    normal = sessions.reply(TEAM, USER, GOOD_REPLIES[1])
+
+    assert isinstance(replied, Replied) and replied.truncated and not normal.truncated
+    with database.session() as db:
+        stored = db.scalars(select(PracticeTurn.text).where(PracticeTurn.position == 1)).one()
+    assert stored == huge[:MAX_REPLY_CHARS]
