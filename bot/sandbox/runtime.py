@@ -1,0 +1,313 @@
+"""The sandbox's moving parts: the fake Slack with its people and channels, the real bot serving
+the fake's requests, the demo conversations, and a clock for the daily reminder.
+
+Persistence: the bot's SQLite database lives in the data folder and survives restarts. The fake
+Slack cannot restore messages through its public API (it stamps every message with a new ts), so
+after a restart the workspace is rebuilt with the same ids and the demo conversations re-seeded,
+without telling the bot again (its database already holds them); messages posted in the previous
+run are gone from the page. "Reset sandbox" starts over with an empty data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+
+from bot.app import build_app
+from bot.fakes.slack import Change, FakeSlack
+from bot.prompt_files import read_toml
+from bot.reminders.delivery import run_due_reminders
+from bot.services import Services
+from bot.settings import load_settings
+from bot.slack_reminders import reminder_poster
+from bot.store.migrations import upgrade_to_head
+from bot.web import Probes, build_wsgi_app, create_server, stop_server
+
+logger = logging.getLogger(__name__)
+
+SIGNING_SECRET = "sandbox-signing-secret"
+BOT_TOKEN = "xoxb-sandbox"
+SANDBOX_MARKER = "sandbox.json"
+COACHING_EMOJI = "teacher"
+# The event subscriptions of deploy/slack-app-manifest.yml (a test keeps them in step).
+EVENT_TYPES = (
+    "app_home_opened",
+    "app_mention",
+    "message.channels",
+    "subteam_members_changed",
+    "message.im",
+    "reaction_added",
+)
+REMINDER_AT = clock_time(9, 30)
+REMINDER_SCHEDULE = "09:30 UTC daily"
+COMMAND_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Person:
+    key: str
+    name: str
+    real_name: str
+    role: str  # agent, lead, customer
+    is_admin: bool = False
+    switchable: bool = False
+
+
+PEOPLE = (
+    Person("lee", "lee", "Lee Okafor", "lead", is_admin=True, switchable=True),
+    Person("ana", "ana", "Ana Silva", "agent", switchable=True),
+    Person("ben", "ben", "Ben Novak", "agent"),
+    Person("casey", "casey", "Casey Morgan", "customer", switchable=True),
+    Person("dana", "dana", "Dana Reyes", "customer"),
+    Person("eli", "eli", "Eli Brandt", "customer"),
+    Person("farah", "farah", "Farah Haddad", "customer"),
+)
+
+
+class SandboxClock:
+    """The sandbox's day: it runs a day ahead of the real one (UTC) and only moves forward.
+
+    A day ahead, because the bot only sends a daily reminder that fell due after it was set up:
+    at the sandbox's 09:30 the set-up is always in the past. The fake Slack stamps messages with
+    `now()`; the seeded demo conversations are dated the day before the sandbox's day, which the
+    first reminder reports on.
+    """
+
+    def __init__(self) -> None:
+        self.days_ahead = 1
+        self._back: timedelta | None = None
+
+    def now(self) -> float:
+        if self._back is not None:
+            return (datetime.now(UTC) - self._back).timestamp()
+        return time.time() + self.days_ahead * 86400
+
+    @property
+    def day(self) -> date:
+        return datetime.now(UTC).date() + timedelta(days=self.days_ahead)
+
+    def reminder_instant(self) -> datetime:
+        """Just after today's reminder is due, on the sandbox's day."""
+        return datetime.combine(self.day, REMINDER_AT, UTC) + timedelta(seconds=30)
+
+    def dated_yesterday(self, at: clock_time) -> None:
+        """Stamp messages from now on as if it were `at` yesterday (for seeding)."""
+        yesterday = datetime.combine(self.day - timedelta(days=1), at, UTC)
+        self._back = datetime.now(UTC) - yesterday
+
+    def back_to_now(self) -> None:
+        self._back = None
+
+
+@dataclass
+class Workspace:
+    """Who and where: Slack ids of the sandbox's people and channels."""
+
+    users: dict[str, str] = field(default_factory=dict)  # person key -> user id
+    support: str = ""
+    team: str = ""
+    dms: dict[str, str] = field(default_factory=dict)  # user id -> DM channel id
+
+
+def demo_conversations() -> list[dict[str, Any]]:
+    return read_toml("sandbox", "conversations.toml")["conversation"]
+
+
+class Sandbox:
+    """Runs the fake Slack and the bot; `reset()` starts over, `stop()` ends both."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._lock = threading.RLock()
+        self._observers: list[Callable[[Change | None], None]] = []
+        self.notice = ""
+        self.fake: FakeSlack
+        self.workspace: Workspace
+        self.clock: SandboxClock
+        self.services: Services
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.hidden_ephemerals = 0  # the setup commands' answers are not shown
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        with self._lock:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            marker = self.data_dir / SANDBOX_MARKER
+            restarted = marker.exists()
+            self.clock = SandboxClock()
+            if restarted:
+                self.clock.days_ahead = json.loads(marker.read_text()).get("days_ahead", 1)
+            self.fake = FakeSlack(
+                signing_secret=SIGNING_SECRET,
+                bot_token=BOT_TOKEN,
+                team_name="Sandbox",
+                team_domain="asap-sandbox",
+                bot_name="asap-coach",
+                event_types=EVENT_TYPES,
+                clock=self.clock.now,
+            )
+            self.fake.start()
+            self.fake.subscribe(self._changed)
+            self.workspace = self._build_workspace()
+            if restarted:
+                self._seed()  # before the bot is connected: its database already holds these
+            self._start_bot()
+            if not restarted:
+                try:
+                    self.clock.dated_yesterday(clock_time(9, 0))  # Slack's ts only grow
+                    self._set_up()
+                finally:
+                    self.clock.back_to_now()
+                self._seed()
+                self.notice = "A fresh sandbox: #support holds yesterday's demo conversations."
+            else:
+                self.notice = (
+                    "Restarted: the bot's data is kept; the Slack side was re-seeded, so "
+                    "messages from the last run are not shown."
+                )
+            self.hidden_ephemerals = len(self.fake.ephemerals())
+            self._save_marker()
+            self._changed(None)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._server is not None:
+                try:
+                    self.fake.wait_idle(timeout=2)
+                except TimeoutError:
+                    logger.warning("stopping with events still being delivered")
+                try:
+                    stop_server(self._server)
+                except OSError as error:  # its loop already ended and closed the trigger
+                    logger.debug("bot server already closed: %s", error)
+                if self._thread is not None:
+                    self._thread.join(timeout=5)
+                self.services.db.dispose()
+                self._server = None
+            self.fake.stop()
+
+    def reset(self) -> None:
+        """Start over: a new workspace, an empty database, the demo conversations again."""
+        with self._lock:
+            self.stop()
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.start()
+
+    # ---------------------------------------------------------------- observing
+
+    def subscribe(self, observer: Callable[[Change | None], None]) -> Callable[[], None]:
+        """`observer` is called on every change of the workspace (None: everything changed)."""
+        self._observers.append(observer)
+        return lambda: self._observers.remove(observer)
+
+    def _changed(self, change: Change | None) -> None:
+        for observer in list(self._observers):
+            observer(change)
+
+    # ---------------------------------------------------------------- the daily reminder
+
+    def send_todays_reminder(self) -> dict[str, int]:
+        """Run the reminder tick as the scheduler would, at 09:30 on the sandbox's day."""
+        with self._lock:
+            at = self.clock.reminder_instant()
+            outcomes = run_due_reminders(
+                self.services.db,
+                reminder_poster(self.services.settings, self.services.db),
+                lambda: at,
+                self.services.settings,
+                worker_id="sandbox",
+            )
+            self.fake.wait_idle(timeout=5)
+            return {str(outcome): count for outcome, count in outcomes.items()}
+
+    def advance_to_tomorrow(self) -> dict[str, int]:
+        with self._lock:
+            self.clock.days_ahead += 1
+            self._save_marker()
+            self._changed(None)
+            return self.send_todays_reminder()
+
+    # ---------------------------------------------------------------- internals
+
+    def _build_workspace(self) -> Workspace:
+        """People and channels in a fixed order, so a restart gets the same ids."""
+        fake, workspace = self.fake, Workspace()
+        for person in PEOPLE:
+            workspace.users[person.key] = fake.add_user(
+                person.name, is_admin=person.is_admin, real_name=person.real_name
+            )
+        everyone = list(workspace.users.values())
+        staff = [workspace.users[p.key] for p in PEOPLE if p.role != "customer"]
+        workspace.support = fake.add_channel("support", members=everyone)
+        workspace.team = fake.add_channel("team", members=staff)
+        for user in everyone:
+            workspace.dms[user] = fake.dm_channel(user)
+        return workspace
+
+    def _start_bot(self) -> None:
+        url = f"sqlite:///{(self.data_dir / 'asap-coach.db').resolve()}"
+        settings = load_settings(
+            _env_file=None,
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=self.fake.api_url,
+            slack_app_token=None,
+            slack_client_id=None,
+            slack_client_secret=None,
+            database_url=url,
+        )
+        upgrade_to_head(url)
+        self.services = Services.from_settings(settings)
+        probes = Probes(self.services, scheduler_running=lambda: True)
+        app = build_wsgi_app(probes, build_app(self.services))
+        self._server = create_server(app, "127.0.0.1", 0, 4)
+        self._thread = threading.Thread(target=self._server.run, daemon=True, name="sandbox-bot")
+        self._thread.start()
+        self.fake.connect(f"http://127.0.0.1:{self._server.effective_port}/slack/events")
+
+    def _set_up(self) -> None:
+        """What a lead types once in Slack: the team, the watched channel, the reminder."""
+        users, lead = self.workspace.users, self.workspace.users["lee"]
+        agents = " ".join(f"<@{users[key]}|{key}>" for key in ("ana", "ben"))
+        support, team = self.workspace.support, self.workspace.team
+        self._command(lead, support, f"team {agents}")
+        self._command(lead, support, f"watch <#{support}|support>")
+        self._command(lead, team, f"remind <#{team}|team> {REMINDER_SCHEDULE}")
+
+    def _command(self, user: str, channel: str, text: str) -> None:
+        shown = len(self.fake.ephemerals(user=user))
+        self.fake.send_command(user, channel, "/practice", text)
+        self.fake.wait_until(lambda: len(self.fake.ephemerals(user=user)) > shown, COMMAND_TIMEOUT)
+        logger.info("sandbox set-up: %s", self.fake.ephemerals(user=user)[-1].text)
+
+    def _seed(self) -> None:
+        """The demo conversations, a few minutes apart from 10:00 yesterday."""
+        users, support = self.workspace.users, self.workspace.support
+        start = datetime.combine(date.today(), clock_time(10, 0))
+        try:
+            for index, conversation in enumerate(demo_conversations()):
+                root = None
+                for step, (who, text) in enumerate(conversation["messages"]):
+                    at = start + timedelta(minutes=40 * index + 7 * step)
+                    self.clock.dated_yesterday(at.time())
+                    author = users[conversation[who]]
+                    ts = self.fake.user_posts(author, support, text, thread_ts=root)
+                    root = root or ts
+            self.fake.wait_idle(timeout=5)
+        finally:
+            self.clock.back_to_now()
+
+    def _save_marker(self) -> None:
+        marker = {"days_ahead": self.clock.days_ahead, "support": self.workspace.support}
+        (self.data_dir / SANDBOX_MARKER).write_text(json.dumps(marker))

@@ -1,0 +1,100 @@
+"""The three journeys of the sandbox page, in a real browser, through the real bot."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+GOOD_REPLY = (
+    "I'm so sorry, that's really frustrating and it's on us. I'll send a replacement today and "
+    "email you the tracking number by 5pm."
+)
+BETTER_REPLY = (
+    "I completely understand how upsetting this is. I've booked the courier for tomorrow "
+    "morning and I'll call you at 10am to confirm it's on its way."
+)
+
+
+def act_as(page, persona: str) -> None:
+    page.get_by_test_id("persona").select_option(persona)
+    page.wait_for_function(f"() => state && state.as === '{persona}'")
+
+
+def send(page, text: str, box: str = "message-box") -> None:
+    page.get_by_test_id(box).fill(text)
+    page.get_by_test_id(box).press("Enter")
+
+
+def test_practice_moves_the_mood_meter_and_ends_with_a_scorecard(page, screenshot) -> None:
+    act_as(page, "ana")
+    send(page, "/practice")
+    modal = page.get_by_test_id("modal")
+    modal.locator("select").select_option(index=1)
+    modal.get_by_test_id("modal-submit").click()
+    page.get_by_test_id("nav-dm").click()
+    card = page.get_by_test_id("message").filter(has_text="Practice").first
+    card.get_by_test_id("replies").click()
+    thread = page.locator("#thread")
+    meters = thread.locator("text=/\\d+\\/100/")
+    meters.first.wait_for()
+
+    send(page, GOOD_REPLY, box="thread-box")
+    page.wait_for_function("() => document.querySelectorAll('#thread .msg').length >= 4")
+    send(page, BETTER_REPLY, box="thread-box")
+    page.wait_for_function("() => document.querySelectorAll('#thread .msg').length >= 6")
+    moods = [int(m) for m in re.findall(r"Anger \S+ (\d+)/100", thread.inner_text())]
+    assert len(moods) >= 3 and moods[-1] < moods[0], moods
+
+    if "Scorecard" not in page.locator("#thread").inner_text():
+        send(page, "/practice end")
+    thread.get_by_text(re.compile("Scorecard")).first.wait_for()
+    thread.get_by_text("calmer by").last.scroll_into_view_if_needed()
+    screenshot(page, "practice")
+
+
+def test_a_coaching_reaction_then_a_dispute_reaches_the_leads_home_tab(page, screenshot) -> None:
+    act_as(page, "lee")
+    page.get_by_test_id("nav-support").click()
+    root = page.get_by_test_id("message").filter(has_text="birthday present")
+    root.get_by_test_id("replies").click()
+    poor = page.locator("#thread [data-testid=message]").filter(has_text="Calm down")
+    poor.hover()
+    poor.get_by_test_id("react").click()
+    page.get_by_test_id("emoji-teacher").click()
+    poor.get_by_test_id("reaction-teacher").wait_for()
+
+    act_as(page, "ana")
+    page.get_by_test_id("nav-dm").click()
+    critique = page.locator("#messages [data-testid=message]").filter(has_text="Calm down").last
+    critique.locator("blockquote").first.wait_for()  # evidence quotes from the reply
+    critique.get_by_text("Calm down").first.scroll_into_view_if_needed()
+    screenshot(page, "critique")
+    critique.get_by_role("button", name="Dispute").click()
+    modal = page.get_by_test_id("modal")
+    modal.locator("textarea").fill("I was quoting our shipping policy, not brushing her off.")
+    modal.get_by_test_id("modal-submit").click()
+    modal.locator("textarea").wait_for(state="detached")  # the app answers in the modal
+    page.keyboard.press("Escape")
+    page.locator("#overlay").wait_for(state="hidden")
+
+    act_as(page, "lee")
+    page.get_by_test_id("nav-home").click()
+    page.get_by_test_id("home").get_by_text("not brushing her off").wait_for()
+    screenshot(page, "dispute")
+
+
+def test_todays_reminder_is_posted_once_with_the_demo_figures(page, screenshot) -> None:
+    act_as(page, "lee")
+    page.get_by_test_id("nav-team").click()
+    page.get_by_test_id("remind-now").click()
+    reminder = page.get_by_test_id("message").filter(has_text="How did we make our customers feel")
+    reminder.wait_for()
+    assert "Customer threads opened: 6" in reminder.inner_text()
+
+    page.get_by_test_id("remind-now").click()
+    page.get_by_text("already sent").wait_for()
+    assert reminder.count() == 1
+    screenshot(page, "reminder")

@@ -1,0 +1,142 @@
+"""The sandbox without a browser: its set-up, bad input answered as Slack would, restarts and
+reset. The page's requests are made through `SandboxPage`, as the server makes them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import Request, urlopen
+
+import pytest
+import yaml
+
+from bot.cli import build_parser
+from bot.sandbox import Sandbox
+from bot.sandbox.runtime import EVENT_TYPES
+from bot.sandbox.server import BadRequest, SandboxPage
+
+MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
+
+
+@pytest.fixture
+def page(sandbox: Sandbox) -> SandboxPage:
+    return SandboxPage(sandbox)
+
+
+def texts(page: SandboxPage, who: str, channel: str) -> list[str]:
+    conversation = page.state(who)["conversations"][channel]
+    return [m["text"] for m in conversation["messages"]] + [
+        e["text"] for e in conversation["ephemerals"]
+    ]
+
+
+def test_the_sandbox_subscribes_to_the_events_of_the_manifest() -> None:
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert set(EVENT_TYPES) == set(manifest["settings"]["event_subscriptions"]["bot_events"])
+
+
+def test_support_starts_with_the_demo_conversations_and_set_up_is_not_shown(
+    sandbox: Sandbox, page: SandboxPage
+) -> None:
+    state = page.state("lee")
+    support = state["conversations"][sandbox.workspace.support]
+    assert len(support["messages"]) == 6 and support["ephemerals"] == []
+    assert any(m["replies"] for m in support["messages"])
+    assert [c["name"] for c in page.state("casey")["channels"]] == ["support", "ASAP Coach"]
+
+
+def test_bad_input_is_answered_as_slack_would(sandbox: Sandbox, page: SandboxPage) -> None:
+    support = sandbox.workspace.support
+    with pytest.raises(BadRequest, match="not a valid command"):
+        page.act("command", {"as": "ana", "channel": support, "text": "/nope"})
+    with pytest.raises(BadRequest, match="empty"):
+        page.act("post", {"as": "ana", "channel": support, "text": "   "})
+    with pytest.raises(BadRequest, match="nobody"):
+        page.act("post", {"as": "mallory", "channel": support, "text": "hi"})
+
+    long_text = "x" * 10_000
+    page.act("post", {"as": "casey", "channel": support, "text": long_text})
+    assert long_text in texts(page, "casey", support)
+
+    page.act("command", {"as": "ana", "channel": support, "text": "/practice help"})
+    sandbox.fake.wait_until(lambda: page.state("ana")["conversations"][support]["ephemerals"], 5)
+
+
+def test_a_reaction_on_the_bots_message_and_a_double_click_do_not_break_anything(
+    sandbox: Sandbox, page: SandboxPage
+) -> None:
+    team = sandbox.workspace.team
+    sandbox.send_todays_reminder()
+    [reminder] = page.state("lee")["conversations"][team]["messages"]
+    page.act("react", {"as": "lee", "channel": team, "ts": reminder["ts"], "name": "teacher"})
+    sandbox.fake.wait_idle()
+    target = {"kind": "message", "channel": team, "ts": reminder["ts"]}
+    for _ in range(2):
+        page.act("click", {"as": "lee", "target": target, "action_id": "practise_now"})
+    sandbox.fake.wait_idle()
+    [reminder] = page.state("lee")["conversations"][team]["messages"]
+    assert [r["name"] for r in reminder["reactions"]] == ["teacher"]
+
+
+def test_a_restart_keeps_the_bots_data_and_reset_starts_over(tmp_path: Path) -> None:
+    sandbox = Sandbox(tmp_path / "data")
+    sandbox.start()
+    try:
+        assert sandbox.send_todays_reminder() == {"sent": 1}
+        users = dict(sandbox.workspace.users)
+    finally:
+        sandbox.stop()
+
+    sandbox = Sandbox(tmp_path / "data")
+    sandbox.start()
+    try:
+        assert "Restarted" in sandbox.notice
+        assert sandbox.workspace.users == users  # the same ids: the database still fits
+        assert sandbox.send_todays_reminder() == {}  # already sent today, says the database
+        assert (
+            len(
+                SandboxPage(sandbox).state("lee")["conversations"][sandbox.workspace.support][
+                    "messages"
+                ]
+            )
+            == 6
+        )
+
+        sandbox.reset()
+        assert "fresh" in sandbox.notice
+        assert sandbox.send_todays_reminder() == {"sent": 1}
+    finally:
+        sandbox.stop()
+
+
+def test_advancing_a_day_sends_the_next_reminder(sandbox: Sandbox, page: SandboxPage) -> None:
+    team = sandbox.workspace.team
+    sandbox.send_todays_reminder()
+    day = sandbox.clock.day
+    assert sandbox.advance_to_tomorrow() == {"sent": 1}
+    assert sandbox.clock.day > day
+    assert len(page.state("lee")["conversations"][team]["messages"]) == 2
+
+
+def test_the_page_is_served_on_loopback_only(sandbox_url: str) -> None:
+    assert sandbox_url.startswith("http://127.0.0.1:")
+    with urlopen(sandbox_url) as response:
+        assert "Sandbox" in response.read().decode()
+    for path in ("static/../runtime.py", "static/missing.js", "nothing"):
+        with pytest.raises(HTTPError) as error:
+            urlopen(sandbox_url + path)
+        assert error.value.code == 404
+    request = Request(
+        sandbox_url + "api/command",
+        data=json.dumps({"as": "ana", "channel": "C0", "text": "/nope"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urlopen(request) as response:
+        answer = json.load(response)
+    assert answer["ok"] is False and "not a valid command" in answer["error"]
+
+
+def test_the_command_line_knows_the_sandbox() -> None:
+    args = build_parser().parse_args(["sandbox", "--no-browser", "--port", "0"])
+    assert args.no_browser and args.port == 0 and args.data == Path("asap-sandbox")
