@@ -24,10 +24,12 @@ from typing import Any
 
 from bot.app import build_app
 from bot.fakes.slack import Change, FakeSlack
+from bot.jobs import PRACTICE_TICK_SECONDS, practice_clients
 from bot.prompt_files import read_toml
 from bot.reminders.delivery import run_due_reminders
 from bot.services import Services
 from bot.settings import load_settings
+from bot.slack_practice import time_out_idle_sessions
 from bot.slack_reminders import reminder_poster
 from bot.store.migrations import upgrade_to_head
 from bot.web import Probes, build_wsgi_app, create_server, stop_server
@@ -137,6 +139,7 @@ class Sandbox:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.hidden_ephemerals = 0  # the setup commands' answers are not shown
+        self._ticking = threading.Event()
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -178,10 +181,12 @@ class Sandbox:
                 )
             self.hidden_ephemerals = len(self.fake.ephemerals())
             self._save_marker()
+            self._start_practice_tick()
             self._changed(None)
 
     def stop(self) -> None:
         with self._lock:
+            self._ticking.set()
             if self._server is not None:
                 try:
                     self.fake.wait_idle(timeout=2)
@@ -275,6 +280,21 @@ class Sandbox:
         self._thread = threading.Thread(target=self._server.run, daemon=True, name="sandbox-bot")
         self._thread.start()
         self.fake.connect(f"http://127.0.0.1:{self._server.effective_port}/slack/events")
+
+    def _start_practice_tick(self) -> None:
+        """The scheduler's practice tick (idle sessions time out); the reminder tick runs on the
+        page's clock buttons instead, on the sandbox's day."""
+        stopped = self._ticking = threading.Event()
+        services, clients = self.services, practice_clients(self.services)
+
+        def tick() -> None:
+            while not stopped.wait(PRACTICE_TICK_SECONDS):
+                try:
+                    time_out_idle_sessions(services.practice, clients)
+                except Exception:
+                    logger.exception("practice tick failed")
+
+        threading.Thread(target=tick, daemon=True, name="sandbox-practice-tick").start()
 
     def _set_up(self) -> None:
         """What a lead types once in Slack: the team, the watched channel, the reminder."""
