@@ -49,7 +49,10 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"asap-coach sandbox: open {server.url}  (Ctrl+C stops it)", flush=True)
     if not args.no_browser:
-        webbrowser.open(server.url)
+        try:
+            webbrowser.open(server.url)
+        except webbrowser.Error as error:  # no browser here: the printed address still works
+            logger.warning("could not open a browser: %s", error)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
