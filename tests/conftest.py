@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,17 +170,25 @@ class RunningBot:
     base_url: str
 
 
-@pytest.fixture
-def running_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
-    services = Services.from_settings(bot_settings(fake_slack, database_url))
+@contextmanager
+def serving(services: Services) -> Iterator[str]:
+    """The bot's WSGI app served by waitress on a free loopback port; yields its base URL."""
     probes = Probes(services, scheduler_running=lambda: True)
     server = create_server(build_wsgi_app(probes, build_app(services)), "127.0.0.1", 0, 4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    base_url = f"http://127.0.0.1:{server.effective_port}"
-    fake_slack.connect(f"{base_url}/slack/events")
-    yield RunningBot(services, base_url)
-    fake_slack.wait_idle()
-    stop_server(server)
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        stop_server(server)
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def running_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
+    services = Services.from_settings(bot_settings(fake_slack, database_url))
+    with serving(services) as base_url:
+        fake_slack.connect(f"{base_url}/slack/events")
+        yield RunningBot(services, base_url)
+        fake_slack.wait_idle()
     services.db.dispose()

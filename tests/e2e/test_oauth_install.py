@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.request
 
 import pytest
 from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
 
-from bot.app import build_app
 from bot.fakes.slack import FakeSlack
 from bot.services import Services
 from bot.slack_clients import token_cipher
 from bot.store.installations import EncryptedInstallationStore
-from bot.web import Probes, build_wsgi_app, create_server, stop_server
-from tests.conftest import bot_settings
+from tests.conftest import bot_settings, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -31,13 +28,8 @@ def oauth_bot(fake_slack: FakeSlack, database_url: str):
         encryption_key=Fernet.generate_key().decode(),
     )
     services = Services.from_settings(settings)
-    app = build_app(services)
-    server = create_server(build_wsgi_app(Probes(services, lambda: True), app), "127.0.0.1", 0, 2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield services, f"http://127.0.0.1:{server.effective_port}"
-    stop_server(server)
-    thread.join(timeout=5)
+    with serving(services) as base_url:
+        yield services, base_url
     services.db.dispose()
 
 

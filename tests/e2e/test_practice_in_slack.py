@@ -4,13 +4,11 @@ on SQLite and PostgreSQL, with the offline critique engine and persona."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
 
 import pytest
 
-from bot.app import build_app
 from bot.blocks.practice import (
     DIFFICULTY_INPUT,
     END_ACTION,
@@ -25,9 +23,8 @@ from bot.services import Services
 from bot.slack_clients import clients_by_team
 from bot.slack_practice import time_out_idle_sessions
 from bot.store.models import PracticeSession, SessionStatus
-from bot.web import Probes, build_wsgi_app, create_server
 from tests.coaching.practice.conftest import GOOD_REPLIES, INJECTION, TRIGGER_REPLIES
-from tests.conftest import RunningBot, bot_settings
+from tests.conftest import RunningBot, bot_settings, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -294,19 +291,10 @@ def test_a_restart_mid_session_continues_the_session(trainee, fake_slack, databa
     first = anger(trainee.reply(GOOD_REPLIES[0]))
 
     restarted = Services.from_settings(bot_settings(fake_slack, database_url))
-    server = create_server(
-        build_wsgi_app(Probes(restarted, lambda: True), build_app(restarted)), "127.0.0.1", 0, 2
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        fake_slack.connect(f"http://127.0.0.1:{server.effective_port}/slack/events")
+    with serving(restarted) as base_url:
+        fake_slack.connect(f"{base_url}/slack/events")
         second = anger(trainee.reply(GOOD_REPLIES[1]))
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
-        restarted.db.dispose()
+    restarted.db.dispose()
 
     assert second < first
     assert len(trainee.customer_messages()) == 3
