@@ -45,11 +45,25 @@ def find_cues(cues: Iterable[Cue], text: ReplyText) -> list[CueMatch]:
         if found.end() > found.start()
     ]
     overriding = [match for match in matches if match.cue.overrides]
+    if not overriding:
+        return matches
+    overridden = [
+        match
+        for match in matches
+        if any(
+            other.cue is not match.cue and other.span.contains(match.span) for other in overriding
+        )
+    ]
     return [
         match
         for match in matches
-        if not any(
-            other.cue is not match.cue and other.span.contains(match.span) for other in overriding
+        if match not in overridden
+        and (
+            match.cue.standalone
+            or any(
+                match.cue is not inner.cue and match.span.contains(inner.span)
+                for inner in overridden
+            )
         )
     ]
 

@@ -40,12 +40,17 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class Cue:
-    """Phrases that earn a level; `overrides`: beats other cues' matches inside its own."""
+    """Phrases that earn a level; `overrides`: beats other cues' matches inside its own.
+
+    `standalone = False`: a match counts only where it overrides another cue's match (a policy
+    statement lowers the step its time expression seemed to earn, but earns nothing alone).
+    """
 
     name: str
     level: int
     pattern: re.Pattern[str]
     overrides: bool = False
+    standalone: bool = True
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Cue:
@@ -54,6 +59,7 @@ class Cue:
             level=data["level"],
             pattern=_compile(data["patterns"]),
             overrides=data.get("overrides", False),
+            standalone=data.get("standalone", True),
         )
 
 

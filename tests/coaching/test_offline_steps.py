@@ -92,6 +92,48 @@ def test_act_levels(critique, reply, expected):
     assert critique(reply).steps.act.score == expected
 
 
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "As per our policy orders ship within 14 business days, so technically it isn't late yet.",
+        "Our policy says parcels arrive within 10 working days.",
+        "According to our terms, refunds are processed and will show within 5 days.",
+        "Orders usually ship within 3 days of payment.",
+        "Items normally arrive in 2-4 business days.",
+        "Due to high demand, deliveries will arrive within 3 weeks.",
+        "Orders ship within 14 business days.",
+    ],
+)
+def test_a_policy_or_routine_timeline_is_not_a_step_the_company_takes(critique, reply):
+    assert critique(reply).steps.act.score < 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Orders usually ship within 3 days, but I've upgraded yours to next-day delivery.",
+        "Parcels normally arrive in a week, and yours will go out by courier tomorrow.",
+        "Per our policy we'll ship a replacement within 14 days.",
+        "I'll check what our policy allows and come back to you by 5pm.",
+        "Your order ships tomorrow morning.",
+    ],
+)
+def test_a_real_step_beside_a_policy_or_routine_still_counts(critique, reply):
+    assert critique(reply).steps.act.score == 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Policy says that's not covered.",
+        "Technically, it was delivered.",
+        "Orders usually arrive on time.",
+    ],
+)
+def test_a_policy_or_routine_statement_alone_earns_no_step(critique, reply):
+    assert critique(reply).steps.act.score == 0
+
+
 def test_a_full_asap_reply_scores_two_everywhere(critique):
     reply = (
         "I'm so sorry your order hasn't arrived. I know how frustrating it is to wait in all day "

@@ -49,6 +49,54 @@ def test_friendly_or_alternative_wording_is_not_a_trigger(critique, reply):
     assert critique(reply).triggers == []
 
 
+@pytest.mark.parametrize(
+    ("reply", "kind"),
+    [
+        ("Policy says that's not covered.", TriggerKind.policy_wall),
+        ("Our returns policy states that opened items can't come back.", TriggerKind.policy_wall),
+        ("According to our policy, refunds take 14 days.", TriggerKind.policy_wall),
+        ("According to the terms, that is not covered.", TriggerKind.policy_wall),
+        ("I'm afraid this isn't covered.", TriggerKind.policy_wall),
+        ("You must have dropped it in water.", TriggerKind.blame_customer),
+        ("You must've left it in the sun.", TriggerKind.blame_customer),
+        ("You obviously ignored the instructions.", TriggerKind.blame_customer),
+        ("You clearly didn't read the label.", TriggerKind.blame_customer),
+        ("Obviously you entered the wrong code.", TriggerKind.blame_customer),
+        ("Technically it isn't late yet.", TriggerKind.blame_customer),
+        ("Your parcel is not even overdue yet.", TriggerKind.blame_customer),
+    ],
+)
+def test_policy_walls_and_accusations_in_other_words_are_flagged(critique, reply, kind):
+    assert kind in {trigger.kind for trigger in critique(reply).triggers}
+
+
+def test_policy_statement_with_a_timeline_is_a_wall_a_correction_and_no_done_step(critique):
+    result = critique(
+        "As per our policy orders ship within 14 business days, so technically it isn't late yet."
+    )
+    kinds = {trigger.kind for trigger in result.triggers}
+    assert {TriggerKind.policy_wall, TriggerKind.blame_customer} <= kinds
+    assert result.steps.act.score < 2
+    assert result.steps.responsibility.score == 0
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I'll check what our policy allows and come back to you by 5pm.",
+        "You must have been so worried when it didn't arrive.",
+        "You must have had a long day waiting for the engineer.",
+        "You clearly explained the problem, thank you.",
+        "You've clearly tried everything already, I'm sorry.",
+        "If that isn't covered, I'll pay for the repair myself.",
+        "Technically you're right, and I'm sorry we missed it.",
+        "Our new policy allows returns for 60 days, so I've started yours.",
+    ],
+)
+def test_near_misses_of_walls_and_accusations_are_not_triggers(critique, reply):
+    assert critique(reply).triggers == []
+
+
 def test_way_out_only_matters_when_the_customer_is_at_fault(critique):
     result = critique("DM us your order number.", customer="My parcel is late again")
     assert not result.way_out.customer_at_fault
