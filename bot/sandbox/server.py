@@ -292,7 +292,31 @@ def _handler_class(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             logger.debug("page: " + format, *args)
 
+        def _refused(self) -> bool:
+            """Answer 403 to what only another site would send: a foreign Host (DNS rebinding),
+            or a POST from another origin or not as JSON (a cross-site form or `fetch`)."""
+            port = server.httpd.server_address[1]
+            own = {f"127.0.0.1:{port}", f"localhost:{port}"}
+            host = self.headers.get("Host", "")
+            problem = None
+            if host not in own:
+                problem = "unknown Host"
+            elif self.command == "POST":
+                origin = self.headers.get("Origin")
+                content_type = self.headers.get("Content-Type", "").split(";")[0].strip()
+                if origin is not None and origin != f"http://{host}":
+                    problem = "foreign Origin"
+                elif content_type.lower() != "application/json":
+                    problem = "not JSON"
+            if problem is None:
+                return False
+            self.close_connection = True
+            self._send(HTTPStatus.FORBIDDEN, f"forbidden: {problem}".encode(), "text/plain")
+            return True
+
         def do_GET(self) -> None:
+            if self._refused():
+                return
             url = urlparse(self.path)
             if url.path == "/api/state":
                 as_key = parse_qs(url.query).get("as", ["ana"])[0]
@@ -316,6 +340,8 @@ def _handler_class(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
             self._send(HTTPStatus.OK, resource.read_bytes(), STATIC_TYPES[suffix])
 
         def do_POST(self) -> None:
+            if self._refused():
+                return
             url = urlparse(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             if not url.path.startswith("/api/") or length > MAX_BODY:

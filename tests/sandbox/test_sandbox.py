@@ -3,9 +3,11 @@ reset. The page's requests are made through `SandboxPage`, as the server makes t
 
 from __future__ import annotations
 
+import http.client
 import json
 from pathlib import Path
 from urllib.error import HTTPError
+from urllib.parse import urlparse
 from urllib.request import Request, urlopen
 
 import pytest
@@ -140,3 +142,69 @@ def test_the_page_is_served_on_loopback_only(sandbox_url: str) -> None:
 def test_the_command_line_knows_the_sandbox() -> None:
     args = build_parser().parse_args(["sandbox", "--no-browser", "--port", "0"])
     assert args.no_browser and args.port == 0 and args.data == Path("asap-sandbox")
+
+
+def _request(
+    url: str, method: str, path: str, body: bytes | None = None, **headers: str
+) -> tuple[int, bytes]:
+    """One plain HTTP request with exactly the headers given (Host included, if given)."""
+    parsed = urlparse(url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host="Host" in headers)
+        for name, value in headers.items():
+            connection.putheader(name.replace("_", "-"), value)
+        if body is not None:
+            connection.putheader("Content-Length", str(len(body)))
+        connection.endheaders(body)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_another_site_cannot_use_the_sandbox(sandbox: Sandbox, sandbox_url: str) -> None:
+    port = urlparse(sandbox_url).port
+    own = f"http://127.0.0.1:{port}"
+    sandbox.send_todays_reminder()
+    body = json.dumps({}).encode()
+    json_type = {"Content_Type": "application/json"}
+
+    # DNS rebinding: evil.example resolves to 127.0.0.1, the browser sends its own Host
+    for path in ("/api/state?as=ana", "/", "/api/events"):
+        assert _request(sandbox_url, "GET", path, Host=f"evil.example:{port}")[0] == 403
+    assert _request(sandbox_url, "GET", "/api/state", Host="evil.example")[0] == 403
+    assert (
+        _request(sandbox_url, "POST", "/api/reset", body, Host="evil.example", **json_type)[0]
+        == 403
+    )
+    # a form or a no-preflight fetch from another page: a foreign Origin or not JSON
+    for headers in (
+        {"Origin": "http://evil.example", "Content_Type": "text/plain"},
+        {"Origin": "http://evil.example", **json_type},
+        {"Origin": "null", **json_type},
+        {"Origin": f"http://localhost:{port}", **json_type},  # not the page's own origin
+        {"Content_Type": "text/plain"},
+        {"Content_Type": "application/x-www-form-urlencoded"},
+        {},
+    ):
+        assert _request(sandbox_url, "POST", "/api/reset", body, **headers)[0] == 403, headers
+    assert sandbox.send_todays_reminder() == {}  # nothing was reset
+
+    # the page itself, as 127.0.0.1 or localhost, and a client without an Origin (curl)
+    assert _request(sandbox_url, "GET", "/api/state?as=ana")[0] == 200
+    assert _request(sandbox_url, "GET", "/", Host=f"localhost:{port}")[0] == 200
+    status, answer = _request(
+        sandbox_url,
+        "POST",
+        "/api/remind",
+        body,
+        Origin=own,
+        Content_Type="application/json; charset=utf-8",
+    )
+    assert status == 200 and json.loads(answer)["ok"] is True
+    status, answer = _request(
+        sandbox_url, "POST", "/api/reset", body, Host=f"localhost:{port}", **json_type
+    )
+    assert status == 200 and json.loads(answer) == {"ok": True}
+    assert sandbox.send_todays_reminder() == {"sent": 1}
