@@ -5,14 +5,14 @@ Persistence: the bot's SQLite database lives in the data folder and survives res
 Slack cannot restore messages through its public API (it stamps every message with a new ts), so
 after a restart the workspace is rebuilt with the same ids and the demo conversations re-seeded,
 without telling the bot again (its database already holds them); messages posted in the previous
-run are gone from the page. "Reset sandbox" starts over with an empty data folder.
+run are gone from the page. "Reset sandbox" starts over: it deletes the files the sandbox wrote
+(`SANDBOX_FILES`), never the data folder nor anything else in it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +39,13 @@ logger = logging.getLogger(__name__)
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox"
 SANDBOX_MARKER = "sandbox.json"
+DATABASE_FILE = "asap-coach.db"
+# Everything the sandbox writes in its data folder: reset deletes these and nothing else.
+SANDBOX_FILES = (
+    SANDBOX_MARKER,
+    DATABASE_FILE,
+    *(DATABASE_FILE + suffix for suffix in ("-journal", "-wal", "-shm")),
+)
 COACHING_EMOJI = "teacher"
 # The event subscriptions of deploy/slack-app-manifest.yml (a test keeps them in step).
 EVENT_TYPES = (
@@ -206,7 +213,8 @@ class Sandbox:
         """Start over: a new workspace, an empty database, the demo conversations again."""
         with self._lock:
             self.stop()
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+            for name in SANDBOX_FILES:  # never the folder: `--data` may name one with more in it
+                (self.data_dir / name).unlink(missing_ok=True)
             self.start()
 
     # ---------------------------------------------------------------- observing
@@ -261,7 +269,7 @@ class Sandbox:
         return workspace
 
     def _start_bot(self) -> None:
-        url = f"sqlite:///{(self.data_dir / 'asap-coach.db').resolve()}"
+        url = f"sqlite:///{(self.data_dir / DATABASE_FILE).resolve()}"
         settings = load_settings(
             _env_file=None,
             slack_bot_token=BOT_TOKEN,

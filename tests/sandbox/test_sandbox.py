@@ -112,6 +112,24 @@ def test_a_restart_keeps_the_bots_data_and_reset_starts_over(tmp_path: Path) -> 
         sandbox.stop()
 
 
+def test_reset_deletes_only_the_files_the_sandbox_wrote(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "notes").mkdir(parents=True)
+    (data / "notes" / "mine.txt").write_text("keep me")
+    (data / "report.pdf").write_text("keep me too")
+    sandbox = Sandbox(data)
+    sandbox.start()
+    try:
+        sandbox.send_todays_reminder()
+        sandbox.reset()
+        assert "fresh" in sandbox.notice
+        assert sandbox.send_todays_reminder() == {"sent": 1}  # the database did start over
+    finally:
+        sandbox.stop()
+    assert (data / "notes" / "mine.txt").read_text() == "keep me"
+    assert (data / "report.pdf").read_text() == "keep me too"
+
+
 def test_advancing_a_day_sends_the_next_reminder(sandbox: Sandbox, page: SandboxPage) -> None:
     team = sandbox.workspace.team
     sandbox.send_todays_reminder()
