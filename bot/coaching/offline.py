@@ -37,13 +37,30 @@ class CueMatch:
 
 
 def find_cues(cues: Iterable[Cue], text: ReplyText) -> list[CueMatch]:
-    """Every cue match, minus those inside a longer match of an overriding cue."""
+    """Every cue match, minus those inside a longer match of an overriding cue.
+
+    A cue that is not `standalone` only lowers a step: it counts only where it overrides a match
+    of a higher level, so it is searched only in the sentences that hold one (its patterns stay
+    within a sentence).
+    """
+    cues = tuple(cues)
     matches = [
         CueMatch(cue, Span(*found.span()))
         for cue in cues
+        if cue.standalone
         for found in cue.pattern.finditer(text.folded)
         if found.end() > found.start()
     ]
+    for cue in [cue for cue in cues if not cue.standalone]:
+        holding = {text.sentence_index(m.span.start) for m in matches if m.cue.level > cue.level}
+        matches += [
+            CueMatch(cue, Span(*found.span()))
+            for index in sorted(holding)
+            for found in cue.pattern.finditer(
+                text.folded, text.sentences[index].start, text.sentences[index].end
+            )
+            if found.end() > found.start()
+        ]
     overriding = [match for match in matches if match.cue.overrides]
     if not overriding:
         return matches
@@ -61,7 +78,7 @@ def find_cues(cues: Iterable[Cue], text: ReplyText) -> list[CueMatch]:
         and (
             match.cue.standalone
             or any(
-                match.cue is not inner.cue and match.span.contains(inner.span)
+                inner.cue.level > match.cue.level and match.span.contains(inner.span)
                 for inner in overridden
             )
         )

@@ -134,6 +134,16 @@ def test_a_policy_or_routine_statement_alone_earns_no_step(critique, reply):
     assert critique(reply).steps.act.score == 0
 
 
+def test_a_policy_or_routine_statement_never_raises_a_step(critique):
+    # Only lowers: the vague step inside it stays the partial it was.
+    assert (
+        critique(
+            "Parcels usually arrive on time, so please DM us the tracking number."
+        ).steps.act.score
+        == 1
+    )
+
+
 def test_a_full_asap_reply_scores_two_everywhere(critique):
     reply = (
         "I'm so sorry your order hasn't arrived. I know how frustrating it is to wait in all day "
