@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import sys
 import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -128,6 +129,11 @@ class SandboxPage:
     # ---------------------------------------------------------------- acting
 
     def act(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Do `action`; it waits for a reset (or a reminder) under way instead of failing."""
+        with self.sandbox._lock:
+            return self._act(action, body)
+
+    def _act(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
         fake = self.sandbox.fake
         as_key = str(body.get("as", ""))
         if action == "reset":
@@ -233,6 +239,15 @@ def _view_json(view: View) -> dict[str, Any]:
     return {"id": view.id, "type": view.type, "definition": view.definition}
 
 
+class _HTTPServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client gone mid-request (a closed tab, a reload) is no error worth a traceback."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            logger.debug("page: %s went away", client_address)
+            return
+        super().handle_error(request, client_address)
+
+
 class SandboxServer:
     """The page's HTTP server on 127.0.0.1 (port 0 picks a free one)."""
 
@@ -244,7 +259,7 @@ class SandboxServer:
         self._stopping = threading.Event()
         sandbox.subscribe(self._broadcast)
         handler = _handler_class(self)
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = _HTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -343,12 +358,20 @@ def _handler_class(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
             if self._refused():
                 return
             url = urlparse(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self.close_connection = True
+                self._send(HTTPStatus.BAD_REQUEST, b"bad Content-Length", "text/plain")
+                return
             if not url.path.startswith("/api/") or length > MAX_BODY:
                 self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
                 return
+            data = self.rfile.read(length)  # a client gone now: see _HTTPServer.handle_error
             try:
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = json.loads(data or b"{}")
                 if not isinstance(body, dict):
                     raise BadRequest("send a JSON object")
                 answer = server.page.act(url.path.removeprefix("/api/"), body)

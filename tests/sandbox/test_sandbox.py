@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
+import socket
+import struct
+import threading
+import time
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlparse
@@ -226,3 +231,67 @@ def test_another_site_cannot_use_the_sandbox(sandbox: Sandbox, sandbox_url: str)
     )
     assert status == 200 and json.loads(answer) == {"ok": True}
     assert sandbox.send_todays_reminder() == {"sent": 1}
+
+
+def test_a_bad_content_length_is_a_bad_request(sandbox_url: str) -> None:
+    for length in ("ten", "-5", "1e3"):
+        connection = http.client.HTTPConnection(urlparse(sandbox_url).netloc, timeout=10)
+        try:
+            connection.putrequest("POST", "/api/remind")
+            connection.putheader("Content-Type", "application/json")
+            connection.putheader("Content-Length", length)
+            connection.endheaders(b"{}")
+            response = connection.getresponse()
+            assert response.status == 400, length
+        finally:
+            connection.close()
+
+
+def test_a_client_gone_mid_request_is_no_error(
+    sandbox_url: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    port = urlparse(sandbox_url).port
+    for request in (
+        f"POST /api/remind HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        f"GET /static/sandbox.js HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n",
+    ):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(request.encode())
+        time.sleep(0.2)
+        # close with a reset, as a killed tab does
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+    time.sleep(0.5)
+    assert "Traceback" not in capsys.readouterr().err
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    with urlopen(sandbox_url + "api/state?as=ana") as response:
+        assert response.status == 200  # still serving
+
+
+def test_an_action_during_a_reset_waits_for_it(sandbox: Sandbox, page: SandboxPage) -> None:
+    support = sandbox.workspace.support
+    resetting, finish = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:  # as reset() does, while it stops and starts everything
+        with sandbox._lock:
+            resetting.set()
+            finish.wait(10)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    resetting.wait(5)
+    answers: list[object] = []
+    poster = threading.Thread(
+        target=lambda: answers.append(
+            page.act("post", {"as": "casey", "channel": support, "text": "still there?"})
+        )
+    )
+    poster.start()
+    poster.join(0.3)
+    assert answers == []  # waiting for the reset
+    finish.set()
+    holder.join(5)
+    poster.join(5)
+    assert answers and answers[0]["ok"] is True
+    assert "still there?" in texts(page, "casey", support)
