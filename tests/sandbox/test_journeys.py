@@ -98,3 +98,35 @@ def test_todays_reminder_is_posted_once_with_the_demo_figures(page, screenshot) 
     page.get_by_text("already sent").wait_for()
     assert reminder.count() == 1
     screenshot(page, "reminder")
+
+
+def tab_to(page, target) -> None:
+    """Press Tab, as a keyboard user does, until `target` has the focus."""
+    page.get_by_test_id("nav-support").focus()
+    for _ in range(100):
+        page.keyboard.press("Tab")
+        if target.evaluate("node => node === document.activeElement"):
+            return
+    pytest.fail("Tab never reached it")
+
+
+def test_a_keyboard_reaches_a_messages_reactions_and_menu(page) -> None:
+    act_as(page, "lee")
+    page.get_by_test_id("nav-support").click()
+    page.mouse.move(0, 0)  # no hover: only the keyboard shows the toolbar
+    first = page.locator("#messages [data-testid=message]").first
+    tools = first.locator(".tools")
+    shown = "t => getComputedStyle(t).display !== 'none' && getComputedStyle(t).opacity === '1'"
+    assert not tools.evaluate(shown)
+
+    tab_to(page, first.get_by_test_id("react"))
+    assert tools.evaluate(shown)  # shown while focused
+    page.keyboard.press("Enter")
+    page.get_by_test_id("emoji-+1").wait_for()
+    page.keyboard.press("Tab")  # from the picker's first emoji to :+1:
+    page.keyboard.press("Enter")
+    first.get_by_test_id("reaction-+1").wait_for()
+
+    tab_to(page, first.get_by_test_id("more"))
+    page.keyboard.press("Enter")
+    page.get_by_test_id("shortcut-critique_message").wait_for()
