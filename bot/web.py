@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import waitress
@@ -14,6 +16,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.app import build_app
 from bot.metrics import ACK_SECONDS, REGISTRY, SLACK_REQUESTS
 from bot.services import Services
 from bot.store.migrations import schema_is_current
@@ -77,6 +80,25 @@ def stop_server(server) -> None:
     (the trigger wakes it), so the loop ends at once instead of failing on a closed socket."""
     server.trigger.pull_trigger(server.close)
     server.task_dispatcher.shutdown()
+
+
+@contextmanager
+def serving(services: Services, threads: int = 4) -> Iterator[str]:
+    """The bot (Slack's request URL and the ops endpoints) served by waitress on a free loopback
+    port, in a thread, until the block ends; yields its base URL (for the fake Slack, tests and
+    the sandbox). The probes report the scheduler as running: none is needed here."""
+    probes = Probes(services, scheduler_running=lambda: True)
+    server = create_server(build_wsgi_app(probes, build_app(services)), "127.0.0.1", 0, threads)
+    thread = threading.Thread(target=server.run, daemon=True, name="asap-coach-web")
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        try:
+            stop_server(server)
+        except OSError as error:  # its loop already ended and closed the trigger
+            logger.debug("bot server already closed: %s", error)
+        thread.join(timeout=5)
 
 
 def serve(application: WsgiApp, host: str, port: int, threads: int) -> None:

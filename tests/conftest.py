@@ -9,11 +9,9 @@ except under CI=true, where that is a failure.
 from __future__ import annotations
 
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,14 +21,13 @@ from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from bot.app import build_app
 from bot.fakes.slack import FakeSlack
 from bot.services import Services
 from bot.settings import Settings, load_settings
 from bot.store.base import Base
 from bot.store.db import Database
 from bot.store.migrations import upgrade_to_head
-from bot.web import Probes, build_wsgi_app, create_server, stop_server
+from bot.web import serving
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -168,20 +165,6 @@ class RunningBot:
 
     services: Services
     base_url: str
-
-
-@contextmanager
-def serving(services: Services) -> Iterator[str]:
-    """The bot's WSGI app served by waitress on a free loopback port; yields its base URL."""
-    probes = Probes(services, scheduler_running=lambda: True)
-    server = create_server(build_wsgi_app(probes, build_app(services)), "127.0.0.1", 0, 4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stop_server(server)
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -16,23 +16,24 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
-from bot.app import build_app
+from apscheduler.schedulers.background import BackgroundScheduler
+
 from bot.fakes.slack import Change, FakeSlack
-from bot.jobs import PRACTICE_TICK_SECONDS, practice_clients
+from bot.jobs import build_scheduler
 from bot.prompt_files import read_toml
 from bot.reminders.delivery import run_due_reminders
 from bot.services import Services
 from bot.settings import load_settings
-from bot.slack_practice import time_out_idle_sessions
 from bot.slack_reminders import reminder_poster
 from bot.store.migrations import upgrade_to_head
-from bot.web import Probes, build_wsgi_app, create_server, stop_server
+from bot.web import serving
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ EVENT_TYPES = (
 REMINDER_AT = clock_time(9, 30)
 REMINDER_SCHEDULE = "09:30 UTC daily"
 COMMAND_TIMEOUT = 10.0
+PRACTICE_JOB = "time-out-idle-practice"  # the one job of bot.jobs the sandbox runs
 
 
 @dataclass(frozen=True)
@@ -143,10 +145,9 @@ class Sandbox:
         self.workspace: Workspace
         self.clock: SandboxClock
         self.services: Services
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._running: ExitStack | None = None  # the bot's server and its scheduler
+        self.scheduler: BackgroundScheduler | None = None
         self.hidden_ephemerals = 0  # the setup commands' answers are not shown
-        self._ticking = threading.Event()
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -193,20 +194,14 @@ class Sandbox:
 
     def stop(self) -> None:
         with self._lock:
-            self._ticking.set()
-            if self._server is not None:
+            if self._running is not None:
                 try:
                     self.fake.wait_idle(timeout=2)
                 except TimeoutError:
                     logger.warning("stopping with events still being delivered")
-                try:
-                    stop_server(self._server)
-                except OSError as error:  # its loop already ended and closed the trigger
-                    logger.debug("bot server already closed: %s", error)
-                if self._thread is not None:
-                    self._thread.join(timeout=5)
+                self._running.close()
                 self.services.db.dispose()
-                self._server = None
+                self._running = None
             self.fake.stop()
 
     def reset(self) -> None:
@@ -282,27 +277,21 @@ class Sandbox:
         )
         upgrade_to_head(url)
         self.services = Services.from_settings(settings)
-        probes = Probes(self.services, scheduler_running=lambda: True)
-        app = build_wsgi_app(probes, build_app(self.services))
-        self._server = create_server(app, "127.0.0.1", 0, 4)
-        self._thread = threading.Thread(target=self._server.run, daemon=True, name="sandbox-bot")
-        self._thread.start()
-        self.fake.connect(f"http://127.0.0.1:{self._server.effective_port}/slack/events")
+        self._running = ExitStack()
+        base_url = self._running.enter_context(serving(self.services))
+        self.fake.connect(f"{base_url}/slack/events")
 
     def _start_practice_tick(self) -> None:
-        """The scheduler's practice tick (idle sessions time out); the reminder tick runs on the
-        page's clock buttons instead, on the sandbox's day."""
-        stopped = self._ticking = threading.Event()
-        services, clients = self.services, practice_clients(self.services)
-
-        def tick() -> None:
-            while not stopped.wait(PRACTICE_TICK_SECONDS):
-                try:
-                    time_out_idle_sessions(services.practice, clients)
-                except Exception:
-                    logger.exception("practice tick failed")
-
-        threading.Thread(target=tick, daemon=True, name="sandbox-practice-tick").start()
+        """The scheduler of `asap-coach run` with only its practice tick (idle sessions time
+        out); the reminder tick runs on the page's clock buttons instead, on the sandbox's day."""
+        scheduler = build_scheduler(self.services)
+        for job in scheduler.get_jobs():
+            if job.id != PRACTICE_JOB:
+                scheduler.remove_job(job.id)
+        scheduler.start()
+        self.scheduler = scheduler
+        assert self._running is not None
+        self._running.callback(scheduler.shutdown, wait=False)
 
     def _set_up(self) -> None:
         """What a lead types once in Slack: the team, the watched channel, the reminder."""

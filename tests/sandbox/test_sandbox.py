@@ -135,6 +135,19 @@ def test_reset_deletes_only_the_files_the_sandbox_wrote(tmp_path: Path) -> None:
     assert (data / "report.pdf").read_text() == "keep me too"
 
 
+def test_the_sandbox_runs_the_practice_tick_of_asap_coach_run(sandbox: Sandbox) -> None:
+    from bot import jobs
+
+    scheduler = sandbox.scheduler
+    assert scheduler is not None and scheduler.running
+    [job] = scheduler.get_jobs()  # the reminders follow the sandbox's day, on its buttons
+    assert job.func is jobs._time_out_idle_practice
+    assert job.trigger.interval.total_seconds() == jobs.PRACTICE_TICK_SECONDS
+    sandbox.reset()
+    assert not scheduler.running and sandbox.scheduler is not scheduler
+    assert sandbox.scheduler is not None and sandbox.scheduler.running
+
+
 def test_advancing_a_day_sends_the_next_reminder(sandbox: Sandbox, page: SandboxPage) -> None:
     team = sandbox.workspace.team
     sandbox.send_todays_reminder()
