@@ -49,10 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     print(f"asap-coach sandbox: open {server.url}  (Ctrl+C stops it)", flush=True)
     if not args.no_browser:
-        try:
-            webbrowser.open(server.url)
-        except webbrowser.Error as error:  # no browser here: the printed address still works
-            logger.warning("could not open a browser: %s", error)
+        open_browser(server.url)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         server.serve_forever()
@@ -61,3 +58,20 @@ def run(args: argparse.Namespace) -> int:
     finally:
         sandbox.stop()
     return 0
+
+
+def open_browser(url: str) -> bool:
+    """Open `url` in a browser; without one (`webbrowser.open` then returns False, or raises)
+    say so: the printed address still works."""
+    try:
+        opened = webbrowser.open(url)
+    except webbrowser.Error as error:
+        logger.debug("webbrowser: %s", error)
+        opened = False
+    if not opened:
+        print(
+            f"asap-coach sandbox: no browser could be opened here; open {url} in one yourself.",
+            file=sys.stderr,
+            flush=True,
+        )
+    return opened

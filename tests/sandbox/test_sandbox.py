@@ -10,6 +10,7 @@ import socket
 import struct
 import threading
 import time
+import webbrowser
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlparse
@@ -19,6 +20,7 @@ import pytest
 import yaml
 
 from bot.cli import build_parser
+from bot.cli.sandbox import open_browser
 from bot.sandbox import Sandbox
 from bot.sandbox.runtime import EVENT_TYPES
 from bot.sandbox.server import BadRequest, SandboxPage
@@ -173,6 +175,24 @@ def test_the_page_is_served_on_loopback_only(sandbox_url: str) -> None:
     with urlopen(request) as response:
         answer = json.load(response)
     assert answer["ok"] is False and "not a valid command" in answer["error"]
+
+
+@pytest.mark.parametrize("browser", ["none found", "raises", "opened"])
+def test_without_a_browser_the_address_is_the_hint(
+    browser: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fake_open(url: str) -> bool:
+        if browser == "raises":
+            raise webbrowser.Error("could not locate runnable browser")
+        return browser == "opened"
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
+    assert open_browser("http://127.0.0.1:8765/") is (browser == "opened")
+    err = capsys.readouterr().err
+    if browser == "opened":
+        assert err == ""
+    else:
+        assert "no browser" in err and "open http://127.0.0.1:8765/" in err
 
 
 def test_the_command_line_knows_the_sandbox() -> None:
