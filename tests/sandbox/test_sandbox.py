@@ -18,12 +18,15 @@ from urllib.request import Request, urlopen
 
 import pytest
 import yaml
+from sqlalchemy import select
 
+from bot.blocks.critique import USEFUL_ACTION
 from bot.cli import build_parser
 from bot.cli.sandbox import open_browser
 from bot.sandbox import Sandbox
-from bot.sandbox.runtime import EVENT_TYPES
+from bot.sandbox.runtime import COACHING_EMOJI, EVENT_TYPES
 from bot.sandbox.server import BadRequest, SandboxPage
+from bot.store.models import CritiqueFeedback, FeedbackKind
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
 
@@ -72,7 +75,7 @@ def test_bad_input_is_answered_as_slack_would(sandbox: Sandbox, page: SandboxPag
     sandbox.fake.wait_until(lambda: page.state("ana")["conversations"][support]["ephemerals"], 5)
 
 
-def test_a_reaction_on_the_bots_message_and_a_double_click_do_not_break_anything(
+def test_a_reaction_on_the_bots_message_and_a_double_click_answer_each_click(
     sandbox: Sandbox, page: SandboxPage
 ) -> None:
     team = sandbox.workspace.team
@@ -84,8 +87,63 @@ def test_a_reaction_on_the_bots_message_and_a_double_click_do_not_break_anything
     for _ in range(2):
         page.act("click", {"as": "lee", "target": target, "action_id": "practise_now"})
     sandbox.fake.wait_idle()
-    [reminder] = page.state("lee")["conversations"][team]["messages"]
+    conversation = page.state("lee")["conversations"][team]
+    [reminder] = conversation["messages"]  # no critique of the bot's own message
     assert [r["name"] for r in reminder["reactions"]] == ["teacher"]
+    answers = [e["text"] for e in conversation["ephemerals"]]  # in the order they arrived
+    assert len(answers) == 3
+    assert sum("only critique messages in the support channels" in a for a in answers) == 1
+    hints = [a for a in answers if a.startswith("Ready when you are")]
+    assert len(hints) == 2 and "/practice" in hints[0]  # each click answered, no error
+
+
+def test_a_double_click_on_useful_stores_one_rating(sandbox: Sandbox, page: SandboxPage) -> None:
+    support, ana = sandbox.workspace.support, sandbox.workspace.users["ana"]
+    dm = sandbox.workspace.dms[ana]
+    [root] = [
+        m
+        for m in page.state("lee")["conversations"][support]["messages"]
+        if "birthday present" in m["text"]
+    ]
+    [reply] = [r for r in root["replies"] if "Calm down" in r["text"]]
+    page.act(
+        "react",
+        {
+            "as": "lee",
+            "channel": support,
+            "ts": reply["ts"],
+            "thread_ts": root["ts"],
+            "name": COACHING_EMOJI,
+        },
+    )
+
+    def useful_button() -> tuple[str, str] | None:
+        for message in page.state("ana")["conversations"][dm]["messages"]:
+            for block in message["blocks"]:
+                for element in block.get("elements", []):
+                    if element.get("action_id") == USEFUL_ACTION:
+                        return message["ts"], element["value"]
+        return None
+
+    sandbox.fake.wait_until(useful_button, 10)
+    ts, value = useful_button() or ("", "")
+    target = {"kind": "message", "channel": dm, "ts": ts}
+    for _ in range(2):
+        page.act(
+            "click", {"as": "ana", "target": target, "action_id": USEFUL_ACTION, "value": value}
+        )
+    sandbox.fake.wait_idle()
+
+    answers = [e["text"] for e in page.state("ana")["conversations"][dm]["ephemerals"]]
+    assert answers == [
+        "Thanks, noted. It helps tune the coaching.",
+        "You already told us what you thought of this critique. Thanks!",
+    ]
+    with sandbox.services.db.session() as session:
+        ratings = session.scalars(select(CritiqueFeedback)).all()
+        assert [(r.user_id, r.critique_id, str(r.kind)) for r in ratings] == [
+            (ana, int(value), str(FeedbackKind.useful))
+        ]
 
 
 def test_a_restart_keeps_the_bots_data_and_reset_starts_over(tmp_path: Path) -> None:
