@@ -9,7 +9,7 @@ from slack_bolt.oauth.oauth_settings import OAuthSettings
 
 from bot.listeners import register_all
 from bot.services import Services
-from bot.slack_clients import slack_client, token_cipher
+from bot.slack.clients import slack_client, token_cipher
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.installations import EncryptedInstallationStore, OAuthStateStore
 

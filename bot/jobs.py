@@ -9,9 +9,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.reminders.delivery import ReminderPoster, default_worker_id, run_due_reminders
 from bot.services import Services
-from bot.slack_clients import ClientForTeam, clients_by_team
-from bot.slack_practice import time_out_idle_sessions
-from bot.slack_reminders import reminder_poster
+from bot.slack.clients import ClientForTeam, clients_by_team
+from bot.slack.practice import time_out_idle_sessions
+from bot.slack.reminders import reminder_poster
 from bot.store.base import utcnow
 from bot.store.events import purge_processed_events
 

@@ -17,7 +17,7 @@ from bot.jobs import build_scheduler
 from bot.logs import configure_logging
 from bot.services import Services
 from bot.settings import ConfigError, Settings
-from bot.slack_clients import slack_client
+from bot.slack.clients import slack_client
 from bot.store.migrations import schema_is_current, upgrade_to_head
 from bot.web import Probes, build_wsgi_app, serve
 

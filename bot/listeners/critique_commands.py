@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.blocks.critique import draft_check_message, texts
 from bot.coaching.reviews import check_draft, set_critique_delivery
-from bot.listeners.admins import for_admins
 from bot.services import Services
+from bot.slack.admins import for_admins
 from bot.store.models import CritiqueDelivery
 
 if TYPE_CHECKING:

@@ -6,11 +6,11 @@ from slack_bolt import App, BoltContext, Say
 from slack_sdk import WebClient
 
 from bot.blocks.help import mention_reply
-from bot.listeners.channel_messages import Source, record_event
-from bot.listeners.reviewing import critique_reaction
 from bot.listeners.roleplay import hand_off_message
 from bot.reminders.watching import follow_group_change
 from bot.services import Services
+from bot.slack.channel_messages import Source, record_event
+from bot.slack.reviewing import critique_reaction
 
 # Where support conversations happen: public channels (message.channels in the manifest).
 WATCHABLE_CHANNEL_TYPES = {"channel"}

@@ -6,9 +6,9 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks.home import home_view
-from bot.listeners.admins import is_admin, slack_user
 from bot.reminders.progress import admin_overview, user_progress
 from bot.services import Services
+from bot.slack.admins import is_admin, slack_user
 from bot.store.base import utcnow
 
 

@@ -2,7 +2,7 @@
 [here]`, `list`, `end`, `stats`; the picker's submission; the End and Try again buttons; and the
 agent's replies in a practice thread, handed over by the one `message` listener.
 
-Parse, ack, hand off: the posting is `bot.slack_practice`, the session `bot.coaching.practice`.
+Parse, ack, hand off: the posting is `bot.slack.practice`, the session `bot.coaching.practice`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from bot.blocks.practice import (
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.scenarios import Family
 from bot.services import Services
-from bot.slack_practice import (
+from bot.slack.practice import (
     dm_channel,
     end_session,
     play_reply,

@@ -6,8 +6,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks.critique import working_modal
-from bot.listeners.reviewing import critique_in_modal
 from bot.services import Services
+from bot.slack.reviewing import critique_in_modal
 
 CRITIQUE_SHORTCUT = "critique_message"
 

@@ -15,8 +15,6 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks.schedule import schedule_description
 from bot.blocks.text import escape
-from bot.listeners.admins import for_admins, slack_trouble
-from bot.listeners.channel_messages import BACKFILL_DAYS, Source, backfill
 from bot.prompt_files import read_toml
 from bot.reminders.schedule import InvalidSchedule, ReminderTiming, parse_schedule
 from bot.reminders.watching import (
@@ -27,6 +25,8 @@ from bot.reminders.watching import (
     watch_channel,
 )
 from bot.services import Services
+from bot.slack.admins import for_admins, slack_trouble
+from bot.slack.channel_messages import BACKFILL_DAYS, Source, backfill
 from bot.store.base import utcnow
 
 if TYPE_CHECKING:

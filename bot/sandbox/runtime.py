@@ -31,7 +31,7 @@ from bot.prompt_files import read_toml
 from bot.reminders.delivery import run_due_reminders
 from bot.services import Services
 from bot.settings import load_settings
-from bot.slack_reminders import reminder_poster
+from bot.slack.reminders import reminder_poster
 from bot.store.migrations import upgrade_to_head
 from bot.web import serving
 

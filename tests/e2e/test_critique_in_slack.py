@@ -13,7 +13,7 @@ from bot.blocks.critique import DISPUTE_ACTION, DISPUTE_INPUT, USEFUL_ACTION
 from bot.coaching.critique import CritiqueRequest
 from bot.coaching.offline import OfflineCritiqueEngine
 from bot.fakes.slack import FakeSlack, Message
-from bot.slack_clients import RATE_LIMIT_RETRIES
+from bot.slack.clients import RATE_LIMIT_RETRIES
 from bot.store.models import ChannelSettings, CritiqueDelivery, CritiqueFeedback, Workspace
 from bot.store.models import Critique as CritiqueRow
 from bot.store.models import CritiqueRequest as RequestRow

@@ -10,7 +10,7 @@ from slack_sdk.oauth.installation_store import Installation
 
 from bot.fakes.slack import FakeSlack
 from bot.services import Services
-from bot.slack_clients import token_cipher
+from bot.slack.clients import token_cipher
 from bot.store.installations import EncryptedInstallationStore
 from tests.conftest import bot_settings, serving
 

@@ -20,8 +20,8 @@ from bot.blocks.practice import (
 from bot.fakes.slack import FakeSlack, Message
 from bot.jobs import practice_clients
 from bot.services import Services
-from bot.slack_clients import clients_by_team
-from bot.slack_practice import time_out_idle_sessions
+from bot.slack.clients import clients_by_team
+from bot.slack.practice import time_out_idle_sessions
 from bot.store.models import PracticeSession, SessionStatus
 from tests.coaching.practice.conftest import GOOD_REPLIES, INJECTION, TRIGGER_REPLIES
 from tests.conftest import RunningBot, bot_settings, serving
@@ -327,11 +327,11 @@ def test_a_timeout_scorecard_that_cannot_be_posted_is_logged_and_the_session_clo
     _make_idle(trainee, services)
     fake_slack.archive_channel(trainee.channel)
 
-    with caplog.at_level("WARNING", logger="bot.slack_practice"):
+    with caplog.at_level("WARNING", logger="bot.slack.practice"):
         assert time_out_idle_sessions(services.practice, practice_clients(services)) == 1
 
     assert trainee.session().status is SessionStatus.timed_out
-    [record] = [r for r in caplog.records if r.name == "bot.slack_practice"]
+    [record] = [r for r in caplog.records if r.name == "bot.slack.practice"]
     assert record.levelname == "WARNING" and str(trainee.session().id) in record.getMessage()
 
 
@@ -346,7 +346,7 @@ def test_a_reply_that_fails_removes_the_typing_cue_and_asks_to_try_again(
     trainee.start(f"{SCENARIO} upset")
     monkeypatch.setattr(running_bot.services.practice, "critic", _BrokenCritic())
 
-    with caplog.at_level("WARNING", logger="bot.slack_practice"):
+    with caplog.at_level("WARNING", logger="bot.slack.practice"):
         fake_slack.user_posts(trainee.agent, trainee.where, GOOD_REPLIES[0], trainee.thread_ts)
         assert "try again" in trainee.ephemeral_saying("couldn't answer")
         trainee.settle()

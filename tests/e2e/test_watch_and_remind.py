@@ -19,8 +19,8 @@ from bot.fakes.slack import FakeSlack
 from bot.reminders.delivery import Outcome, run_due_reminders
 from bot.reminders.schedule import ReminderTiming, due_at
 from bot.services import Services
-from bot.slack_clients import RATE_LIMIT_RETRIES
-from bot.slack_reminders import reminder_poster
+from bot.slack.clients import RATE_LIMIT_RETRIES
+from bot.slack.reminders import reminder_poster
 from bot.store.base import Base, utcnow
 from bot.store.models import (
     AuthorKind,

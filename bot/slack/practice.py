@@ -29,7 +29,7 @@ from bot.coaching.practice.service import (
     SessionView,
     Started,
 )
-from bot.slack_clients import ClientForTeam
+from bot.slack.clients import ClientForTeam
 
 logger = logging.getLogger(__name__)
 

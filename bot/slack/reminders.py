@@ -11,7 +11,7 @@ from bot.blocks.reminder import reminder_message
 from bot.reminders.delivery import ChannelGone, RateLimited
 from bot.reminders.digest import Digest
 from bot.settings import Settings
-from bot.slack_clients import ClientForTeam, NotInstalled, clients_by_team
+from bot.slack.clients import ClientForTeam, NotInstalled, clients_by_team
 from bot.store.db import Database
 
 # Slack errors after which the reminder can never be posted: the schedule is paused with the
