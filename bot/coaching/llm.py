@@ -215,14 +215,9 @@ class LLMCritiqueEngine:
         usage = response.usage
         if usage is None:  # some compatible servers omit it
             return ModelAnswer(response.output_parsed, TokenUsage())
-        details = usage.input_tokens_details
         return ModelAnswer(
             response.output_parsed,
-            TokenUsage(
-                input_tokens=usage.input_tokens,
-                cached_input_tokens=(details.cached_tokens or 0) if details else 0,
-                output_tokens=usage.output_tokens,
-            ),
+            _token_usage(usage.input_tokens, usage.input_tokens_details, usage.output_tokens),
         )
 
     def _ask_chat(self, message: str) -> ModelAnswer:
@@ -244,14 +239,9 @@ class LLMCritiqueEngine:
         usage = completion.usage
         if usage is None:  # some compatible servers omit it
             return ModelAnswer(answer.parsed, TokenUsage())
-        details = usage.prompt_tokens_details
         return ModelAnswer(
             answer.parsed,
-            TokenUsage(
-                input_tokens=usage.prompt_tokens,
-                cached_input_tokens=(details.cached_tokens or 0) if details else 0,
-                output_tokens=usage.completion_tokens,
-            ),
+            _token_usage(usage.prompt_tokens, usage.prompt_tokens_details, usage.completion_tokens),
         )
 
 
@@ -359,3 +349,11 @@ class _Checker:
             model=model,
             usage=answer.usage,
         )
+
+
+def _token_usage(input_tokens: int, input_details, output_tokens: int) -> TokenUsage:
+    """Both APIs report cached prompt tokens in an optional details object."""
+    cached = (input_details.cached_tokens or 0) if input_details else 0
+    return TokenUsage(
+        input_tokens=input_tokens, cached_input_tokens=cached, output_tokens=output_tokens
+    )
