@@ -13,13 +13,22 @@ from bot.slack.clients import slack_client, token_cipher
 from bot.slack_scopes import BOT_SCOPES
 from bot.store.installations import EncryptedInstallationStore, OAuthStateStore
 
+# Listeners call Slack only to open a modal (its trigger expires in 3 s): fail fast rather
+# than wait out a rate limit, so the ack is never late. Jobs use clients that wait.
+LISTENER_CLIENT_TIMEOUT_SECONDS = 2
+
 
 def build_app(services: Services) -> App:
     settings = services.settings
     app = App(
         name="asap-coach",
         logger=logging.getLogger("bot.app"),
-        client=slack_client(settings),
+        client=slack_client(
+            settings, retry_rate_limits=False, timeout=LISTENER_CLIENT_TIMEOUT_SECONDS
+        ),
+        # Listeners only parse, record and enqueue, within milliseconds: Slack gets its answer
+        # once the work is safely in the queue, so a crash never loses an acked request.
+        process_before_response=True,
         # Socket Mode requests are not signed (the WebSocket is authenticated instead), and
         # `asap-coach run` refuses HTTP mode without a secret, so "" is never used to verify.
         signing_secret=_secret(settings.slack_signing_secret) or "",

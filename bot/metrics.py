@@ -1,6 +1,6 @@
 """Prometheus metrics served at /metrics."""
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -19,5 +19,49 @@ ACK_SECONDS = Histogram(
 DUPLICATE_DELIVERIES = Counter(
     "asap_duplicate_deliveries_total",
     "Event deliveries dropped because the event id was already handled (Slack retries).",
+    registry=REGISTRY,
+)
+SLACK_EVENTS = Counter(
+    "asap_slack_events_total",
+    "Events API deliveries by event type (retries of a handled event included).",
+    ["type"],
+    registry=REGISTRY,
+)
+JOBS_QUEUED = Counter(
+    "asap_jobs_queued_total", "Jobs enqueued, by task.", ["task"], registry=REGISTRY
+)
+JOBS_RUNNING = Gauge(
+    "asap_jobs_running", "Jobs running in this process, by task.", ["task"], registry=REGISTRY
+)
+JOB_SECONDS = Histogram(
+    "asap_job_seconds",
+    "Time a job ran, by task.",
+    ["task"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 60.0),
+    registry=REGISTRY,
+)
+JOB_WAIT_SECONDS = Histogram(
+    "asap_job_wait_seconds",
+    "Time a job waited in the queue before its first run, by task.",
+    ["task"],
+    buckets=(0.01, 0.05, 0.1, 0.5, 1.0, 3.0, 5.0, 10.0, 30.0, 120.0),
+    registry=REGISTRY,
+)
+JOBS_FAILED = Counter(
+    "asap_jobs_failed_total",
+    "Jobs that gave up (no more retries), by task.",
+    ["task"],
+    registry=REGISTRY,
+)
+JOBS_RETRIED = Counter(
+    "asap_jobs_retried_total",
+    "Job runs that failed and will run again, by task.",
+    ["task"],
+    registry=REGISTRY,
+)
+JOB_QUEUE_DEPTH = Gauge(
+    "asap_job_queue_depth",
+    "Jobs waiting to run, by queue (read from the queue when /metrics is scraped).",
+    ["queue"],
     registry=REGISTRY,
 )

@@ -91,6 +91,40 @@ class Settings(BaseSettings):
     practice_inactivity_minutes: int = Field(
         30, ge=1, description="Minutes without a reply after which a practice session times out."
     )
+    llm_concurrency: int = Field(
+        16,
+        ge=1,
+        description="Critiques and practice turns a worker runs at once (LLM calls in flight); "
+        "size it to the model's rate limit. The excess waits in the queue.",
+    )
+    worker_concurrency: int = Field(
+        8, ge=1, description="Other jobs (Slack posts, backfills, reminders) a worker runs at once."
+    )
+    busy_after_seconds: float = Field(
+        3.0,
+        gt=0,
+        description="A critique or practice turn still waiting for an LLM slot this long after it "
+        "was asked answers at once with the offline engine, labelled busy.",
+    )
+    critique_deadline_seconds: float = Field(
+        20.0, gt=0, description="Longest an LLM critique may take, retries included, then offline."
+    )
+    persona_deadline_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="Longest an LLM practice customer may take, retries included, then offline.",
+    )
+    job_max_attempts: int = Field(
+        5, ge=1, description="Tries of a job (a Slack post, a critique…) before the user is told."
+    )
+    job_heartbeat_seconds: float = Field(
+        10.0, gt=0, description="How often a worker tells the queue it is alive."
+    )
+    job_stalled_after_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="A worker silent this long is presumed dead: its running jobs run again.",
+    )
     host: str = Field(
         "0.0.0.0",
         description="Address to listen on: /slack/events (HTTP mode), /healthz, /readyz, /metrics.",

@@ -17,6 +17,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
+from bot.jobs.tasks import start_workers
 from bot.metrics import ACK_SECONDS, REGISTRY, SLACK_REQUESTS
 from bot.services import Services
 from bot.store.migrations import schema_is_current
@@ -28,15 +29,17 @@ WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
 
 @dataclass
 class Probes:
-    """What /healthz and /readyz check."""
+    """What /healthz and /readyz check. `stopped` names the first part of the process that
+    stopped running (the job workers, the scheduler), or None."""
 
     services: Services
-    scheduler_running: Callable[[], bool]
+    stopped: Callable[[], str | None]
 
     def health(self) -> tuple[int, dict]:
-        if self.scheduler_running():
+        stopped = self.stopped()
+        if stopped is None:
             return 200, {"status": "ok"}
-        return 503, {"status": "unhealthy", "reason": "scheduler is not running"}
+        return 503, {"status": "unhealthy", "reason": f"{stopped} not running"}
 
     def readiness(self) -> tuple[int, dict]:
         db = self.services.db
@@ -84,10 +87,11 @@ def stop_server(server) -> None:
 
 @contextmanager
 def serving(services: Services, threads: int = 4) -> Iterator[str]:
-    """The bot (Slack's request URL and the ops endpoints) served by waitress on a free loopback
-    port, in a thread, until the block ends; yields its base URL (for the fake Slack, tests and
-    the sandbox). The probes report the scheduler as running: none is needed here."""
-    probes = Probes(services, scheduler_running=lambda: True)
+    """The bot (Slack's request URL, the ops endpoints and the job workers) served by waitress
+    on a free loopback port, in a thread, until the block ends; yields its base URL (for the
+    fake Slack, tests and the sandbox). No scheduler: the caller ticks what it needs."""
+    start_workers(services)
+    probes = Probes(services, stopped=lambda: None if services.jobs.workers_running else "jobs")
     server = create_server(build_wsgi_app(probes, build_app(services)), "127.0.0.1", 0, threads)
     thread = threading.Thread(target=server.run, daemon=True, name="asap-coach-web")
     thread.start()
@@ -99,6 +103,7 @@ def serving(services: Services, threads: int = 4) -> Iterator[str]:
         except OSError as error:  # its loop already ended and closed the trigger
             logger.debug("bot server already closed: %s", error)
         thread.join(timeout=5)
+        services.jobs.close()
 
 
 def serve(application: WsgiApp, host: str, port: int, threads: int) -> None:

@@ -6,12 +6,17 @@ from sqlalchemy import engine_from_config, pool
 from bot.settings import load_settings
 from bot.store import models  # noqa: F401  (registers every table on Base.metadata)
 from bot.store.base import Base, UTCDateTime
+from bot.store.migrations import QUEUE_TABLE_PREFIX
 
 config = context.config
 target_metadata = Base.metadata
 if not config.get_main_option("sqlalchemy.url"):
     # Run from the `alembic` command line (alembic.ini): use the bot's own DATABASE_URL.
     config.set_main_option("sqlalchemy.url", load_settings().database_url.replace("%", "%%"))
+
+
+def include_name(name: str | None, type_: str, parent_names: dict) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(QUEUE_TABLE_PREFIX))
 
 
 def render_item(type_: str, obj: object, autogen_context) -> str | bool:
@@ -48,6 +53,7 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
             render_item=render_item,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -8,6 +8,7 @@ except under CI=true, where that is a failure.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -21,6 +22,7 @@ from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot.coaching.critique import CritiqueEngine
 from bot.fakes.slack import FakeSlack
 from bot.services import Services
 from bot.settings import Settings, load_settings
@@ -33,6 +35,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ("sqlite", "postgresql")
+QUEUE_TABLES = (
+    "procrastinate_jobs",
+    "procrastinate_events",
+    "procrastinate_periodic_defers",
+    "procrastinate_workers",
+)
 SIGNING_SECRET = "test-signing-secret"
 MANIFEST = Path(__file__).resolve().parents[1] / "deploy" / "slack-app-manifest.yml"
 
@@ -65,6 +73,17 @@ class PostgresDatabases:
             for name in self._created:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self._admin.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """Commands run in-process set up logging on the test's captured stderr; put the root
+    logger back, so that the bot's threads of later tests never write to a closed stream."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
@@ -128,6 +147,9 @@ def _empty_all_tables(url: str) -> None:
     with engine.begin() as connection:
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
+        if connection.dialect.name == "postgresql":
+            # The job queue too: a job left by one test must not run in the next one's worker.
+            connection.execute(text(f"TRUNCATE {', '.join(QUEUE_TABLES)} CASCADE"))
     engine.dispose()
 
 
@@ -168,10 +190,29 @@ class RunningBot:
 
 
 @pytest.fixture
-def running_bot(fake_slack: FakeSlack, database_url: str) -> Iterator[RunningBot]:
-    services = Services.from_settings(bot_settings(fake_slack, database_url))
+def critique_engine() -> CritiqueEngine | None:
+    """The running bot's critique engine (and practice critic); None: the default. A test module
+    overrides it, e.g. with a `tests.engines.ScriptedEngine` it can slow down or break."""
+    return None
+
+
+@pytest.fixture
+def bot_overrides() -> dict[str, object]:
+    """Settings of the running bot that a test module changes (e.g. fewer job attempts)."""
+    return {}
+
+
+@pytest.fixture
+def running_bot(
+    fake_slack: FakeSlack,
+    database_url: str,
+    critique_engine: CritiqueEngine | None,
+    bot_overrides: dict[str, object],
+) -> Iterator[RunningBot]:
+    settings = bot_settings(fake_slack, database_url, **bot_overrides)
+    services = Services.from_settings(settings, critique_engine=critique_engine)
     with serving(services) as base_url:
         fake_slack.connect(f"{base_url}/slack/events")
         yield RunningBot(services, base_url)
         fake_slack.wait_idle()
-    services.db.dispose()
+    services.close()

@@ -5,9 +5,9 @@ from bot.settings import load_settings
 from bot.web import Probes
 
 
-def _probes(database_url: str, scheduler_running: bool = True) -> Probes:
+def _probes(database_url: str, stopped: str | None = None) -> Probes:
     services = Services.from_settings(load_settings(_env_file=None, database_url=database_url))
-    return Probes(services, scheduler_running=lambda: scheduler_running)
+    return Probes(services, stopped=lambda: stopped)
 
 
 def test_ready_when_the_schema_is_at_head(database_url: str) -> None:
@@ -25,6 +25,7 @@ def test_not_ready_when_the_database_is_unreachable() -> None:
     assert probes.readiness() == (503, {"status": "unready", "reason": "database unreachable"})
 
 
-def test_unhealthy_when_the_scheduler_stopped(database_url: str) -> None:
-    status, payload = _probes(database_url, scheduler_running=False).health()
-    assert status == 503 and "scheduler" in payload["reason"]
+def test_unhealthy_when_a_part_of_the_process_stopped(database_url: str) -> None:
+    assert _probes(database_url).health() == (200, {"status": "ok"})
+    status, payload = _probes(database_url, stopped="scheduler").health()
+    assert status == 503 and payload["reason"] == "scheduler not running"

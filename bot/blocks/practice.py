@@ -234,6 +234,20 @@ def scorecard_message(scorecard: Scorecard) -> dict[str, Any]:
     return {"text": fallback, "blocks": blocks}
 
 
+def ended_session_message(scenario_id: str, difficulty: Difficulty) -> dict[str, Any]:
+    """For a reply in the thread of a session that is over: say so, with Try again."""
+    t = texts()
+    text = t["session_over"]
+    try_again = f"{scenario_id} {difficulty.value}"
+    return {
+        "text": text,
+        "blocks": [
+            section(text),
+            _button(TRY_AGAIN_ACTION, t["buttons"]["try_again"], try_again, "primary"),
+        ],
+    }
+
+
 def _highlights(scorecard: Scorecard) -> list[str]:
     s = texts()["scorecard"]
     shown = [(s["best"], scorecard.best_reply), (s["worst"], scorecard.worst_reply)]

@@ -6,14 +6,14 @@ evidence quotes, rewrite) and the reply text hold fragments of the message, so t
 only when the workspace allows storing reply text. Otherwise a later requester gets the critique
 recomputed from the message fetched again.
 
-The engine, which may call a model, runs between two short transactions; the unique constraints
-on critiques and critique requests settle concurrent requests (a retried event, a reaction added
-twice quickly) without locking.
+A request reads everything it needs in one transaction (`review_state`), runs the engine, which
+may call a model, outside any transaction, and records the critique and the request in a second;
+delivery is marked in a third. The unique constraints on critiques and critique requests settle
+concurrent requests (a retried job, two requesters at once) without locking.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, replace
 
 from sqlalchemy import delete, select, update
@@ -22,39 +22,18 @@ from sqlalchemy.orm import Session
 
 from bot.coaching.critique import (
     MAX_REPLY_CHARS,
-    STEPS,
     Critique,
     CritiqueEngine,
     CritiqueRequest,
 )
 from bot.store.base import utcnow
-from bot.store.channels import channel_settings
 from bot.store.db import Database
-from bot.store.models import (
-    ChannelSettings,
-    CritiqueDelivery,
-    CritiqueFeedback,
-    FeedbackKind,
-    Workspace,
-)
 from bot.store.models import Critique as CritiqueRow
+from bot.store.models import CritiqueDelivery, CritiqueFeedback, FeedbackKind
 from bot.store.models import CritiqueRequest as RequestRow
-
-logger = logging.getLogger(__name__)
+from bot.store.workspaces import channel_settings, workspace_of
 
 RATINGS = (FeedbackKind.useful, FeedbackKind.not_useful)
-
-
-@dataclass(frozen=True)
-class WorkspacePolicy:
-    coaching_emoji: str
-    store_reply_text: bool
-
-
-@dataclass(frozen=True)
-class ChannelPolicy:
-    watched: bool
-    delivery: CritiqueDelivery
 
 
 @dataclass(frozen=True)
@@ -90,53 +69,36 @@ class DraftCheck:
     truncated: bool
 
 
-def _column_default(column) -> object:
-    return column.property.columns[0].default.arg
+@dataclass(frozen=True)
+class ReviewState:
+    """What the database knows of a message's critique before Slack is asked anything, read in
+    one transaction: whether its channel is watched and where critiques go, whether reply text
+    may be stored, the stored critique (when it was), and whether this requester already got it."""
+
+    watched: bool
+    delivery: CritiqueDelivery
+    store_reply_text: bool
+    stored: Critique | None
+    delivered_to_requester: bool
 
 
-def workspace_policy(db: Database, team_id: str) -> WorkspacePolicy:
+def review_state(
+    db: Database, team_id: str, channel_id: str, message_ts: str, requester_user_id: str
+) -> ReviewState:
     with db.session() as session:
-        row = session.get(Workspace, team_id)
-    if row is None:
-        return WorkspacePolicy(
-            coaching_emoji=str(_column_default(Workspace.coaching_emoji)),
-            store_reply_text=bool(_column_default(Workspace.store_reply_text)),
+        channel = channel_settings(session, team_id, channel_id)
+        row = _critique_row(session, team_id, channel_id, message_ts)
+        request = None if row is None else _request_row(session, row.id, requester_user_id)
+        stored = None if row is None or row.result is None else row.result
+        return ReviewState(
+            watched=channel is not None and channel.watched,
+            delivery=CritiqueDelivery.direct_message
+            if channel is None
+            else channel.critique_delivery,
+            store_reply_text=workspace_of(session, team_id).store_reply_text,
+            stored=None if stored is None else Critique.model_validate(stored),
+            delivered_to_requester=request is not None and request.delivered_at is not None,
         )
-    return WorkspacePolicy(row.coaching_emoji, row.store_reply_text)
-
-
-def channel_policy(db: Database, team_id: str, channel_id: str) -> ChannelPolicy:
-    with db.session() as session:
-        row = channel_settings(session, team_id, channel_id)
-        if row is None:
-            return ChannelPolicy(watched=False, delivery=CritiqueDelivery.direct_message)
-        return ChannelPolicy(watched=row.watched, delivery=row.critique_delivery)
-
-
-def set_critique_delivery(
-    db: Database, team_id: str, channel_id: str, delivery: CritiqueDelivery
-) -> None:
-    with db.session() as session:
-        row = channel_settings(session, team_id, channel_id)
-        if row is None:
-            try:
-                with session.begin_nested():
-                    session.add(
-                        ChannelSettings(
-                            team_id=team_id, channel_id=channel_id, critique_delivery=delivery
-                        )
-                    )
-                return
-            except IntegrityError:  # created meanwhile, e.g. by the channel being watched
-                row = channel_settings(session, team_id, channel_id)
-        row.critique_delivery = delivery
-
-
-def has_requested(db: Database, message: ReviewedMessage, requester_user_id: str) -> bool:
-    """Whether this requester already asked for a critique of this message."""
-    with db.session() as session:
-        row = _critique_row(session, message)
-        return row is not None and _request_row(session, row.id, requester_user_id) is not None
 
 
 def request_critique(
@@ -145,28 +107,18 @@ def request_critique(
     message: ReviewedMessage,
     requester_user_id: str,
     source: str,
+    state: ReviewState,
 ) -> Review:
-    """Get or compute the message's critique and record who asked for it. Only the first
+    """The message's critique (the stored one, else computed: the engine runs outside any
+    transaction) and the record of who asked for it, in one more transaction. Only the first
     MAX_REPLY_CHARS characters are critiqued (and stored, when text is stored)."""
     truncated = len(message.text) > MAX_REPLY_CHARS
     message = replace(message, text=message.text[:MAX_REPLY_CHARS])
-    policy = workspace_policy(db, message.team_id)
+    critique = state.stored or engine.critique(
+        _engine_request(message.text, message.customer_messages)
+    )
     with db.session() as session:
-        row = _critique_row(session, message)
-        stored = None if row is None else (row.result, _stored_scores(row))
-    if stored is not None and stored[0] is not None:
-        critique = Critique.model_validate(stored[0])
-    else:
-        critique = engine.critique(_engine_request(message.text, message.customer_messages))
-        if stored is not None and critique.scores() != stored[1]:
-            # An LLM may score a second run differently; the stored scores stay the record.
-            logger.warning(
-                "recomputed critique of %s/%s differs from the stored scores",
-                message.channel_id,
-                message.message_ts,
-            )
-    with db.session() as session:
-        critique_id = _store_critique(session, message, critique, policy.store_reply_text)
+        critique_id = _store_critique(session, message, critique, state.store_reply_text)
         request_id, first = _claim_request(
             session, message.team_id, critique_id, requester_user_id, source
         )
@@ -243,18 +195,16 @@ def _engine_request(text: str, customer_messages: tuple[str, ...]) -> CritiqueRe
     return CritiqueRequest(agent_reply=text, customer_message=list(customer_messages) or None)
 
 
-def _critique_row(session: Session, message: ReviewedMessage) -> CritiqueRow | None:
+def _critique_row(
+    session: Session, team_id: str, channel_id: str, message_ts: str
+) -> CritiqueRow | None:
     return session.scalar(
         select(CritiqueRow).where(
-            CritiqueRow.team_id == message.team_id,
-            CritiqueRow.channel_id == message.channel_id,
-            CritiqueRow.message_ts == message.message_ts,
+            CritiqueRow.team_id == team_id,
+            CritiqueRow.channel_id == channel_id,
+            CritiqueRow.message_ts == message_ts,
         )
     )
-
-
-def _stored_scores(row: CritiqueRow) -> dict[str, int]:
-    return {step: getattr(row, step) for step in STEPS}
 
 
 def _lock_team_critique(session: Session, team_id: str, critique_id: int) -> bool:
@@ -299,7 +249,7 @@ def _store_critique(
             session.add(row)
         return row.id
     except IntegrityError:
-        existing = _critique_row(session, message)
+        existing = _critique_row(session, message.team_id, message.channel_id, message.message_ts)
         assert existing is not None  # the insert lost to it
         return existing.id
 

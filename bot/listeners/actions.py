@@ -1,10 +1,11 @@
-"""The buttons under a critique: practise, rate it, or dispute it."""
+"""Buttons: under a critique (practise, rate, dispute), under a practice message (End, Try
+again), and Practise now (the daily reminder, the Home tab). Parse, ack, record, hand off."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.blocks.critique import (
@@ -16,66 +17,106 @@ from bot.blocks.critique import (
     notice_modal,
     texts,
 )
+from bot.blocks.practice import END_ACTION, TRY_AGAIN_ACTION
 from bot.blocks.reminder import PRACTISE_NOW_ACTION
 from bot.coaching.reviews import record_rating
 from bot.prompt_files import read_toml
 from bot.reminders.digest import load_texts
 from bot.services import Services
+from bot.slack.notices import Notice
+from bot.slack.practice_end import PracticeEndAsked
+from bot.slack.practice_start import PracticeStartAsked
 from bot.store.models import FeedbackKind
 
 
 def register(app: App, services: Services) -> None:
     @app.action(PRACTISE_ACTION)
-    def point_to_practice(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def point_to_practice(ack: Ack, body: dict, client: WebClient) -> None:
+        answer(services, body, client, texts()["answers"]["practise"])
         ack()
-        answer(body, client, respond, texts()["answers"]["practise"])
 
-    def rate(body: dict, client: WebClient, respond: Respond, kind: FeedbackKind) -> None:
+    def rate(body: dict, client: WebClient, kind: FeedbackKind) -> None:
         critique_id, user = int(body["actions"][0]["value"]), body["user"]["id"]
-        team_id = body["team"]["id"]
-        recorded = record_rating(services.db, team_id, critique_id, user, kind)
-        answer(body, client, respond, texts()["answers"]["thanks" if recorded else "already_rated"])
-
-    # "Practise now" in the daily reminder, and the weakest step's button on the Home tab.
-    @app.action(PRACTISE_NOW_ACTION)
-    def point_to_practice_now(
-        ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond
-    ) -> None:
-        ack()
-        text = practise_hint(action.get("value"))
-        if body.get("view", {}).get("type") == "home":
-            # The Home tab has no conversation to answer in: the app's DM with the person.
-            client.chat_postMessage(channel=body["user"]["id"], text=text)
-        else:
-            answer(body, client, respond, text)
+        recorded = record_rating(services.db, body["team"]["id"], critique_id, user, kind)
+        said = texts()["answers"]["thanks" if recorded else "already_rated"]
+        answer(services, body, client, said)
 
     @app.action(USEFUL_ACTION)
-    def rate_useful(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def rate_useful(ack: Ack, body: dict, client: WebClient) -> None:
+        rate(body, client, FeedbackKind.useful)
         ack()
-        rate(body, client, respond, FeedbackKind.useful)
 
     @app.action(NOT_USEFUL_ACTION)
-    def rate_not_useful(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+    def rate_not_useful(ack: Ack, body: dict, client: WebClient) -> None:
+        rate(body, client, FeedbackKind.not_useful)
         ack()
-        rate(body, client, respond, FeedbackKind.not_useful)
 
     @app.action(DISPUTE_ACTION)
     def open_dispute_form(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
-        ack()
+        # The trigger expires three seconds after the click: open the form now.
         view = dispute_modal(int(action["value"]))
         if _in_modal(body):
             client.views_push(trigger_id=body["trigger_id"], view=view)
         else:
             client.views_open(trigger_id=body["trigger_id"], view=view)
+        ack()
+
+    # "Practise now" in the daily reminder, and the weakest step's button on the Home tab.
+    @app.action(PRACTISE_NOW_ACTION)
+    def point_to_practice_now(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        text = practise_hint(action.get("value"))
+        if body.get("view", {}).get("type") == "home":
+            # The Home tab has no conversation to answer in: the app's DM with the person.
+            team_id, user_id = body["team"]["id"], body["user"]["id"]
+            services.enqueue(Notice(team_id=team_id, channel_id=user_id, message={"text": text}))
+        else:
+            answer(services, body, client, text)
+        ack()
+
+    @app.action(END_ACTION)
+    def end_clicked(ack: Ack, body: dict, action: dict) -> None:
+        services.enqueue(
+            PracticeEndAsked(
+                team_id=body["team"]["id"],
+                user_id=body["user"]["id"],
+                response_url=body["response_url"],
+                session_id=int(action["value"]),
+            )
+        )
+        ack()
+
+    @app.action(TRY_AGAIN_ACTION)
+    def try_again(ack: Ack, body: dict, action: dict) -> None:
+        scenario_id, difficulty = action["value"].split()
+        channel_id = body["channel"]["id"]  # where the scorecard is: the same DM or channel
+        services.enqueue(
+            PracticeStartAsked(
+                team_id=body["team"]["id"],
+                user_id=body["user"]["id"],
+                scenario_id=scenario_id,
+                difficulty=difficulty,
+                channel_id=channel_id,
+                in_channel=channel_id.startswith("C"),
+                response_url=body["response_url"],
+            )
+        )
+        ack()
 
 
-def answer(body: dict[str, Any], client: WebClient, respond: Respond, text: str) -> None:
-    """A short answer to whoever clicked: an ephemeral under a message, a small modal on top of
-    a modal (which has no channel to post in)."""
+def answer(services: Services, body: dict[str, Any], client: WebClient, text: str) -> None:
+    """A short answer to whoever clicked: an ephemeral under a message (a job, through the
+    response URL), a small modal on top of a modal (which has no channel to post in; its
+    trigger expires in three seconds, so it is pushed now)."""
     if _in_modal(body):
         client.views_push(trigger_id=body["trigger_id"], view=notice_modal(text))
     else:
-        respond(text=text, response_type="ephemeral", replace_original=False)
+        services.enqueue(
+            Notice(
+                team_id=body["team"]["id"],
+                response_url=body["response_url"],
+                message={"text": text},
+            )
+        )
 
 
 def practise_hint(step: str | None) -> str:

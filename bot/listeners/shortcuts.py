@@ -7,7 +7,7 @@ from slack_sdk import WebClient
 
 from bot.blocks.critique import working_modal
 from bot.services import Services
-from bot.slack.reviewing import critique_in_modal
+from bot.slack.critique_message import CritiqueAsked
 
 CRITIQUE_SHORTCUT = "critique_message"
 
@@ -15,7 +15,18 @@ CRITIQUE_SHORTCUT = "critique_message"
 def register(app: App, services: Services) -> None:
     @app.message_shortcut(CRITIQUE_SHORTCUT)
     def critique_message(ack: Ack, shortcut: dict, client: WebClient, context: BoltContext) -> None:
-        ack()
-        # The trigger expires after 3 s: open the modal before the (possibly slow) critique.
+        # The trigger expires three seconds after the click: open the modal now, and let the
+        # job fill it in.
         opened = client.views_open(trigger_id=shortcut["trigger_id"], view=working_modal())
-        critique_in_modal(services, client, context, shortcut, opened["view"]["id"])
+        services.enqueue(
+            CritiqueAsked(
+                team_id=context.team_id,
+                channel_id=shortcut["channel"]["id"],
+                message_ts=shortcut["message_ts"],
+                requester=shortcut["user"]["id"],
+                bot_user_id=context.bot_user_id,
+                source="shortcut",
+                view_id=opened["view"]["id"],
+            )
+        )
+        ack()

@@ -1,4 +1,4 @@
-"""Modal submissions: the dispute form under a critique."""
+"""Modal submissions: the practice picker, and the dispute form under a critique."""
 
 from __future__ import annotations
 
@@ -11,11 +11,28 @@ from bot.blocks.critique import (
     notice_modal,
     texts,
 )
+from bot.blocks.practice import PICKER_CALLBACK, picker_choice
 from bot.coaching.reviews import record_dispute
 from bot.services import Services
+from bot.slack.practice_start import PracticeStartAsked
 
 
 def register(app: App, services: Services) -> None:
+    @app.view(PICKER_CALLBACK)
+    def start_picked(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+        choice = picker_choice(view)
+        services.enqueue(
+            PracticeStartAsked(
+                team_id=context.team_id,
+                user_id=body["user"]["id"],
+                family=choice.family.value,
+                difficulty=choice.difficulty.value,
+                channel_id=choice.channel_id,
+                in_channel=choice.in_channel,
+            )
+        )
+        ack()
+
     @app.view(DISPUTE_CALLBACK)
     def store_dispute(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
         comment = view["state"]["values"][DISPUTE_BLOCK][DISPUTE_INPUT].get("value") or ""

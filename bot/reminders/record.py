@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.models import AuthorKind, ChannelMessage
+from bot.store.models import AuthorKind, ChannelMessage, Workspace
 
 
 def posted_at_of(ts: str) -> datetime:
@@ -22,6 +22,14 @@ def posted_at_of(ts: str) -> datetime:
     return datetime.fromtimestamp(int(seconds), UTC).replace(
         microsecond=int(micros[:6].ljust(6, "0"))
     )
+
+
+def author_kind(workspace: Workspace, user_id: str | None, *, is_bot: bool) -> AuthorKind:
+    """Team members are the team; everyone else, external users included, is a customer. Bots
+    (ticket integrations…) are customers unless the workspace says otherwise."""
+    if is_bot:
+        return AuthorKind.customer if workspace.bots_count_as_customers else AuthorKind.bot
+    return AuthorKind.team if user_id in workspace.team_user_ids else AuthorKind.customer
 
 
 def record_message(

@@ -26,11 +26,12 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.fakes.slack import Change, FakeSlack
-from bot.jobs import build_scheduler
+from bot.jobs.scheduler import build_scheduler
 from bot.prompt_files import read_toml
 from bot.reminders.delivery import run_due_reminders
 from bot.services import Services
 from bot.settings import load_settings
+from bot.slack.practice_end import IdlePracticeDue
 from bot.slack.reminders import reminder_poster
 from bot.store.migrations import upgrade_to_head
 from bot.web import serving
@@ -60,7 +61,7 @@ EVENT_TYPES = (
 REMINDER_AT = clock_time(9, 30)
 REMINDER_SCHEDULE = "09:30 UTC daily"
 COMMAND_TIMEOUT = 10.0
-PRACTICE_JOB = "time-out-idle-practice"  # the one job of bot.jobs the sandbox runs
+PRACTICE_JOB = IdlePracticeDue.task  # the one tick of bot.jobs.scheduler the sandbox runs
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class Sandbox:
                 except TimeoutError:
                     logger.warning("stopping with events still being delivered")
                 self._running.close()
-                self.services.db.dispose()
+                self.services.close()
                 self._running = None
             self.fake.stop()
 
@@ -284,7 +285,7 @@ class Sandbox:
     def _start_practice_tick(self) -> None:
         """The scheduler of `asap-coach run` with only its practice tick (idle sessions time
         out); the reminder tick runs on the page's clock buttons instead, on the sandbox's day."""
-        scheduler = build_scheduler(self.services)
+        scheduler = build_scheduler(self.services.jobs)
         for job in scheduler.get_jobs():
             if job.id != PRACTICE_JOB:
                 scheduler.remove_job(job.id)

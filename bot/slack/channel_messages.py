@@ -12,10 +12,10 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.reminders.record import mark_deleted, posted_at_of, record_message
-from bot.reminders.watching import author_kind, is_watched, workspace_of
+from bot.reminders.record import author_kind, mark_deleted, posted_at_of, record_message
 from bot.store.db import Database
 from bot.store.models import Workspace
+from bot.store.workspaces import is_watched, workspace_of
 
 logger = logging.getLogger(__name__)
 

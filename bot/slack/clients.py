@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import (
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
 
 from bot.settings import ConfigError, Settings
 from bot.store.db import Database
@@ -17,6 +20,8 @@ from bot.store.installations import EncryptedInstallationStore, TokenCipher, key
 
 # Slack answers 429 with Retry-After; the client waits that long and tries again.
 RATE_LIMIT_RETRIES = 3
+SERVER_ERROR_RETRIES = 2
+DEFAULT_TIMEOUT = 30  # seconds: slack_sdk's own default
 
 ClientForTeam = Callable[[str], WebClient]
 
@@ -25,22 +30,33 @@ class NotInstalled(LookupError):
     """No bot token is stored for the workspace (the app was uninstalled)."""
 
 
-def slack_client(settings: Settings, *, retry_rate_limits: bool = True) -> WebClient:
+def slack_client(
+    settings: Settings, *, retry_rate_limits: bool = True, timeout: float = DEFAULT_TIMEOUT
+) -> WebClient:
     """`retry_rate_limits=False` for callers that handle 429s themselves (the reminder tick
-    keeps its claim and decides how long to wait)."""
+    keeps its claim and decides how long to wait) or must not wait (listeners)."""
     token = settings.slack_bot_token
     return web_client(
         settings,
         None if settings.oauth_enabled or token is None else token.get_secret_value(),
         retry_rate_limits=retry_rate_limits,
+        timeout=timeout,
     )
 
 
-def web_client(settings: Settings, token: str | None, *, retry_rate_limits: bool) -> WebClient:
-    """A client of the Slack API in SLACK_API_URL; with `retry_rate_limits` it waits out 429s."""
-    client = WebClient(token=token, base_url=settings.slack_api_url)
+def web_client(
+    settings: Settings,
+    token: str | None,
+    *,
+    retry_rate_limits: bool,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> WebClient:
+    """A client of the Slack API in SLACK_API_URL; with `retry_rate_limits` it waits out 429s
+    and tries Slack's 5xx again."""
+    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=int(timeout))
     if retry_rate_limits:
         client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES))
+        client.retry_handlers.append(ServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES))
     return client
 
 

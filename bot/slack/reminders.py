@@ -1,18 +1,33 @@
-"""The Slack side of the reminder tick: posts a `Digest` and turns Slack's errors into the
-outcomes `bot.reminders.delivery` understands."""
+"""Use case: send the daily reminders that are due. The scheduler enqueues the tick every
+minute; the Slack side posts each `Digest` and turns Slack's errors into the outcomes
+`bot.reminders.delivery` understands (which database claims keep to once per schedule and day,
+whichever worker runs the tick)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from dataclasses import dataclass
+from typing import ClassVar
 
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.reminder import reminder_message
-from bot.reminders.delivery import ChannelGone, RateLimited
+from bot.jobs.job import Job
+from bot.reminders.delivery import (
+    ChannelGone,
+    RateLimited,
+    default_worker_id,
+    run_due_reminders,
+)
 from bot.reminders.digest import Digest
+from bot.services import Services
 from bot.settings import Settings
 from bot.slack.clients import ClientForTeam, NotInstalled, clients_by_team
+from bot.slack.errors import retry_after
+from bot.store.base import utcnow
 from bot.store.db import Database
+
+logger = logging.getLogger(__name__)
 
 # Slack errors after which the reminder can never be posted: the schedule is paused with the
 # reason, which the admin sees on the Home tab.
@@ -25,6 +40,20 @@ GONE_REASONS = {
     "invalid_auth": "the app was uninstalled",
 }
 DEFAULT_RETRY_AFTER = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RemindersDue(Job):
+    task: ClassVar[str] = "send_due_reminders"
+
+
+def send_due_reminders(services: Services, due: RemindersDue) -> None:
+    poster = reminder_poster(services.settings, services.db)
+    outcomes = run_due_reminders(
+        services.db, poster, utcnow, services.settings, worker_id=default_worker_id()
+    )
+    if outcomes:
+        logger.info("reminder tick: %s", dict(outcomes))
 
 
 class SlackReminderPoster:
@@ -51,17 +80,8 @@ def reminder_poster(settings: Settings, db: Database) -> SlackReminderPoster:
 
 def _delivery_error(error: SlackApiError) -> Exception:
     if error.response.status_code == 429:
-        return RateLimited(_retry_after(error.response.headers))
+        return RateLimited(retry_after(error) or DEFAULT_RETRY_AFTER)
     code = error.response.get("error")
     if code in GONE_REASONS:
         return ChannelGone(GONE_REASONS[code])
     return error
-
-
-def _retry_after(headers: Mapping[str, object]) -> float:
-    for name, value in headers.items():
-        if name.lower() == "retry-after":
-            # urllib hands slack_sdk each header as a list of values.
-            first = value[0] if isinstance(value, list) else value
-            return float(first)
-    return DEFAULT_RETRY_AFTER

@@ -24,6 +24,15 @@ def claim_event(session: Session, team_id: str, event_id: str) -> bool:
     return True
 
 
+def release_event(session: Session, team_id: str, event_id: str) -> None:
+    """Forget an event whose handling failed, so that Slack's retry of it is handled."""
+    session.execute(
+        delete(ProcessedEvent).where(
+            ProcessedEvent.team_id == team_id, ProcessedEvent.event_id == event_id
+        )
+    )
+
+
 def purge_processed_events(session: Session, now: datetime) -> int:
     cutoff = now - PROCESSED_EVENT_RETENTION
     result = session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))

@@ -10,6 +10,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+# The job queue's tables belong to procrastinate (installed by migration 0003 on PostgreSQL),
+# not to our models: `alembic check` leaves them alone.
+QUEUE_TABLE_PREFIX = "procrastinate_"
+
 
 def alembic_config(database_url: str) -> Config:
     config = Config()

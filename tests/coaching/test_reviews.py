@@ -11,17 +11,15 @@ from sqlalchemy import func, select
 from bot.coaching.critique import MAX_REPLY_CHARS, Critique, CritiqueRequest
 from bot.coaching.offline import OfflineCritiqueEngine
 from bot.coaching.reviews import (
+    Review,
     ReviewedMessage,
-    channel_policy,
     check_draft,
-    has_requested,
     mark_delivered,
     record_dispute,
     record_rating,
     release_request,
     request_critique,
-    set_critique_delivery,
-    workspace_policy,
+    review_state,
 )
 from bot.store.models import (
     ChannelSettings,
@@ -32,6 +30,7 @@ from bot.store.models import (
 )
 from bot.store.models import Critique as CritiqueRow
 from bot.store.models import CritiqueRequest as RequestRow
+from bot.store.workspaces import set_critique_delivery
 
 REPLY = "I'm so sorry your parcel is late. That's on us: I'll send a new one today."
 MESSAGE = ReviewedMessage(
@@ -61,6 +60,18 @@ def engine() -> CountingEngine:
     return CountingEngine()
 
 
+def ask(database, engine, message: ReviewedMessage, requester: str, source: str) -> Review:
+    """What a critique job does: read the state, then get or compute the critique."""
+    state = review_state(
+        database, message.team_id, message.channel_id, message.message_ts, requester
+    )
+    return request_critique(database, engine, message, requester, source, state)
+
+
+def _state(database, requester: str):
+    return review_state(database, "T1", "C1", MESSAGE.message_ts, requester)
+
+
 def _allow_text(database, allowed: bool = True) -> None:
     with database.session() as session:
         session.add(Workspace(team_id="T1", store_reply_text=allowed))
@@ -72,7 +83,7 @@ def _count(database, model) -> int:
 
 
 def test_a_first_request_computes_and_stores_scores_only_by_default(database, engine) -> None:
-    review = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+    review = ask(database, engine, MESSAGE, "UAGENT", "reaction")
 
     assert review.first_for_requester
     assert review.critique.steps.apologize.evidence  # the requester gets the full critique
@@ -87,22 +98,30 @@ def test_a_first_request_computes_and_stores_scores_only_by_default(database, en
 
 
 def test_the_same_requester_asking_again_is_not_a_first_request(database, engine) -> None:
-    first = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
-    again = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+    first = ask(database, engine, MESSAGE, "UAGENT", "reaction")
+    again = ask(database, engine, MESSAGE, "UAGENT", "reaction")
 
     assert not again.first_for_requester
     assert (again.critique_id, again.request_id) == (first.critique_id, first.request_id)
-    assert has_requested(database, MESSAGE, "UAGENT")
-    assert not has_requested(database, MESSAGE, "ULEAD")
     assert _count(database, RequestRow) == 1
+
+
+def test_only_a_delivered_request_counts_as_delivered(database, engine) -> None:
+    review = ask(database, engine, MESSAGE, "UAGENT", "reaction")
+    assert not _state(database, "UAGENT").delivered_to_requester  # e.g. a crash before posting
+
+    mark_delivered(database, "T1", review.request_id)
+
+    assert _state(database, "UAGENT").delivered_to_requester
+    assert not _state(database, "ULEAD").delivered_to_requester
 
 
 def test_a_second_requester_reuses_the_stored_result_when_text_may_be_stored(
     database, engine
 ) -> None:
     _allow_text(database)
-    first = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
-    second = request_critique(database, engine, MESSAGE, "ULEAD", "shortcut")
+    first = ask(database, engine, MESSAGE, "UAGENT", "reaction")
+    second = ask(database, engine, MESSAGE, "ULEAD", "shortcut")
 
     assert engine.runs == 1
     assert second.first_for_requester
@@ -116,8 +135,8 @@ def test_a_second_requester_reuses_the_stored_result_when_text_may_be_stored(
 def test_without_stored_text_a_second_requester_gets_it_recomputed_with_the_same_scores(
     database, engine
 ) -> None:
-    first = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
-    second = request_critique(database, engine, MESSAGE, "ULEAD", "reaction")
+    first = ask(database, engine, MESSAGE, "UAGENT", "reaction")
+    second = ask(database, engine, MESSAGE, "ULEAD", "reaction")
 
     assert engine.runs == 2
     assert second.critique_id == first.critique_id
@@ -129,7 +148,7 @@ def test_concurrent_requests_store_one_critique_and_one_request(database, engine
     with ThreadPoolExecutor(max_workers=4) as pool:
         reviews = list(
             pool.map(
-                lambda _: request_critique(database, engine, MESSAGE, "UAGENT", "reaction"),
+                lambda _: ask(database, engine, MESSAGE, "UAGENT", "reaction"),
                 range(4),
             )
         )
@@ -144,24 +163,24 @@ def test_only_the_first_max_reply_chars_of_a_message_are_critiqued_and_stored(
     _allow_text(database)
     huge = ReviewedMessage(**{**MESSAGE.__dict__, "text": REPLY + "x" * 40_000})
 
-    review = request_critique(database, engine, huge, "UAGENT", "reaction")
+    review = ask(database, engine, huge, "UAGENT", "reaction")
 
     assert review.truncated
     assert engine.requests[0].agent_reply == huge.text[:MAX_REPLY_CHARS]
     with database.session() as session:
         assert session.get_one(CritiqueRow, review.critique_id).reply_text == huge.text[:4000]
-    assert not request_critique(database, engine, MESSAGE, "ULEAD", "reaction").truncated
+    assert not ask(database, engine, MESSAGE, "ULEAD", "reaction").truncated
 
 
 def test_mark_delivered_stamps_the_request(database, engine) -> None:
-    review = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+    review = ask(database, engine, MESSAGE, "UAGENT", "reaction")
     mark_delivered(database, "T1", review.request_id)
     with database.session() as session:
         assert session.get_one(RequestRow, review.request_id).delivered_at is not None
 
 
 def test_another_workspace_cannot_deliver_or_release_a_request(database, engine) -> None:
-    review = request_critique(database, engine, MESSAGE, "UAGENT", "reaction")
+    review = ask(database, engine, MESSAGE, "UAGENT", "reaction")
 
     mark_delivered(database, "T2", review.request_id)
     release_request(database, "T2", review.request_id)
@@ -173,7 +192,7 @@ def test_another_workspace_cannot_deliver_or_release_a_request(database, engine)
 
 
 def test_ratings_are_one_per_user_and_disputes_keep_their_comment(database, engine) -> None:
-    critique_id = request_critique(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
+    critique_id = ask(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
 
     assert record_rating(database, "T1", critique_id, "UAGENT", FeedbackKind.useful)
     assert not record_rating(database, "T1", critique_id, "UAGENT", FeedbackKind.not_useful)
@@ -190,7 +209,7 @@ def test_ratings_are_one_per_user_and_disputes_keep_their_comment(database, engi
 
 
 def test_concurrent_ratings_by_one_user_store_one(database, engine) -> None:
-    critique_id = request_critique(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
+    critique_id = ask(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         recorded = list(
@@ -205,27 +224,32 @@ def test_concurrent_ratings_by_one_user_store_one(database, engine) -> None:
 
 
 def test_feedback_on_another_workspaces_critique_is_refused(database, engine) -> None:
-    critique_id = request_critique(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
+    critique_id = ask(database, engine, MESSAGE, "UAGENT", "reaction").critique_id
 
     assert not record_rating(database, "T2", critique_id, "UX", FeedbackKind.useful)
     assert not record_dispute(database, "T2", critique_id, "UX", "no")
     assert _count(database, CritiqueFeedback) == 0
 
 
-def test_policies_default_until_a_team_sets_them(database) -> None:
-    policy = workspace_policy(database, "T1")
-    assert (policy.coaching_emoji, policy.store_reply_text) == ("teacher", False)
-    assert channel_policy(database, "T1", "C1").watched is False
+def test_settings_default_until_a_team_sets_them(database) -> None:
+    state = _state(database, "UAGENT")
+    assert (state.watched, state.delivery, state.store_reply_text, state.stored) == (
+        False,
+        CritiqueDelivery.direct_message,
+        False,
+        None,
+    )
 
     with database.session() as session:
         session.add(ChannelSettings(team_id="T1", channel_id="C1", watched=True))
-    set_critique_delivery(database, "T1", "C1", CritiqueDelivery.thread_reply)
-    set_critique_delivery(database, "T1", "C2", CritiqueDelivery.thread_reply)
+    with database.session() as session:
+        set_critique_delivery(session, "T1", "C1", CritiqueDelivery.thread_reply)
+        set_critique_delivery(session, "T1", "C2", CritiqueDelivery.thread_reply)
 
-    assert channel_policy(database, "T1", "C1").watched
-    assert channel_policy(database, "T1", "C1").delivery is CritiqueDelivery.thread_reply
-    assert channel_policy(database, "T1", "C2").delivery is CritiqueDelivery.thread_reply
-    assert not channel_policy(database, "T1", "C2").watched
+    state = _state(database, "UAGENT")
+    assert state.watched and state.delivery is CritiqueDelivery.thread_reply
+    elsewhere = review_state(database, "T1", "C2", MESSAGE.message_ts, "UAGENT")
+    assert elsewhere.delivery is CritiqueDelivery.thread_reply and not elsewhere.watched
 
 
 def test_a_huge_draft_is_checked_on_its_first_characters() -> None:

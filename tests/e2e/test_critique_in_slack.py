@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from bot.blocks.critique import DISPUTE_ACTION, DISPUTE_INPUT, USEFUL_ACTION
 from bot.coaching.critique import CritiqueRequest
-from bot.coaching.offline import OfflineCritiqueEngine
 from bot.fakes.slack import FakeSlack, Message
 from bot.slack.clients import RATE_LIMIT_RETRIES
 from bot.store.models import ChannelSettings, CritiqueDelivery, CritiqueFeedback, Workspace
 from bot.store.models import Critique as CritiqueRow
 from bot.store.models import CritiqueRequest as RequestRow
 from tests.conftest import RunningBot
+from tests.engines import ScriptedEngine
 
 pytestmark = pytest.mark.e2e
 
@@ -26,6 +26,7 @@ CUSTOMER_TEXT = "My refund is three weeks late and nobody answers my emails!"
 REPLY = "I'm so sorry your refund is late. That's on us: I'll send it today and email you by 5pm."
 SHORTCUT = "critique_message"
 SLOW_ENGINE_SECONDS = 3.1  # longer than Slack waits for an ack
+JOB_ATTEMPTS = 2  # a job that keeps failing on a passing trouble gives up after one retry
 
 
 class Support:
@@ -85,36 +86,29 @@ def support(running_bot, fake_slack) -> Support:
 
 
 @pytest.fixture
-def engine_runs(monkeypatch) -> list[CritiqueRequest]:
+def critique_engine() -> ScriptedEngine:
+    return ScriptedEngine()
+
+
+@pytest.fixture
+def bot_overrides() -> dict[str, object]:
+    return {"job_max_attempts": JOB_ATTEMPTS}
+
+
+@pytest.fixture
+def engine_runs(critique_engine: ScriptedEngine) -> list[CritiqueRequest]:
     """What the engine was asked to critique, run by run."""
-    runs: list[CritiqueRequest] = []
-    critique = OfflineCritiqueEngine.critique
-
-    def recording(self, request):
-        runs.append(request)
-        return critique(self, request)
-
-    monkeypatch.setattr(OfflineCritiqueEngine, "critique", recording)
-    return runs
+    return critique_engine.requests
 
 
 @pytest.fixture
-def slow_engine(monkeypatch) -> None:
-    critique = OfflineCritiqueEngine.critique
-
-    def slow(self, request):
-        time.sleep(SLOW_ENGINE_SECONDS)
-        return critique(self, request)
-
-    monkeypatch.setattr(OfflineCritiqueEngine, "critique", slow)
+def slow_engine(critique_engine: ScriptedEngine) -> None:
+    critique_engine.delay = SLOW_ENGINE_SECONDS
 
 
 @pytest.fixture
-def broken_engine(monkeypatch) -> None:
-    def broken(self, request):
-        raise RuntimeError("the model is down")
-
-    monkeypatch.setattr(OfflineCritiqueEngine, "critique", broken)
+def broken_engine(critique_engine: ScriptedEngine) -> None:
+    critique_engine.failure = RuntimeError("the model is down")
 
 
 def _modal_text(fake: FakeSlack, user: str) -> str:
@@ -289,14 +283,27 @@ def test_the_shortcut_on_a_channel_the_bot_cannot_read_explains(running_bot, fak
     assert fake_slack.calls("chat.postMessage") == []
 
 
-def test_the_shortcut_explains_when_slack_keeps_refusing(support: Support, fake_slack) -> None:
+def test_the_shortcut_waits_out_more_429s_than_the_client_retries(
+    support: Support, fake_slack
+) -> None:
     ts = support.agent_replies()
-    # More 429s than the client retries: reading the thread fails for good.
+    # More 429s than the client retries: the job runs again later, from the queue.
     fake_slack.rate_limit("conversations.replies", retry_after=0, times=RATE_LIMIT_RETRIES + 1)
 
     fake_slack.send_shortcut(support.lead, support.channel, ts, SHORTCUT)
 
-    fake_slack.wait_until(lambda: "couldn't critique" in _modal_text(fake_slack, support.lead), 8)
+    fake_slack.wait_until(lambda: "ASAP critique" in _modal_text(fake_slack, support.lead), 10)
+
+
+def test_the_shortcut_explains_when_slack_keeps_refusing(support: Support, fake_slack) -> None:
+    ts = support.agent_replies()
+    # More 429s than every try of the job waits out: it gives up, and says so.
+    refusals = (RATE_LIMIT_RETRIES + 1) * JOB_ATTEMPTS
+    fake_slack.rate_limit("conversations.replies", retry_after=0, times=refusals)
+
+    fake_slack.send_shortcut(support.lead, support.channel, ts, SHORTCUT)
+
+    fake_slack.wait_until(lambda: "couldn't critique" in _modal_text(fake_slack, support.lead), 10)
     assert "Working on it" not in _modal_text(fake_slack, support.lead)
 
 

@@ -18,13 +18,12 @@ from bot.blocks.practice import (
     texts,
 )
 from bot.fakes.slack import FakeSlack, Message
-from bot.jobs import practice_clients
 from bot.services import Services
-from bot.slack.clients import clients_by_team
-from bot.slack.practice import time_out_idle_sessions
+from bot.slack.practice_end import IdlePracticeDue
 from bot.store.models import PracticeSession, SessionStatus
 from tests.coaching.practice.conftest import GOOD_REPLIES, INJECTION, TRIGGER_REPLIES
 from tests.conftest import RunningBot, bot_settings, serving
+from tests.engines import ScriptedEngine
 
 pytestmark = pytest.mark.e2e
 
@@ -122,6 +121,11 @@ class Trainee:
 
     def session(self):
         return self.practice.find_by_thread(TEAM, self.where, self.thread_ts)
+
+
+@pytest.fixture
+def critique_engine() -> ScriptedEngine:
+    return ScriptedEngine()
 
 
 @pytest.fixture
@@ -252,13 +256,10 @@ def test_the_inactivity_tick_times_out_an_idle_session_with_its_scorecard(
             minutes=services.settings.practice_inactivity_minutes + 1
         )
 
-    ended = time_out_idle_sessions(
-        services.practice, clients_by_team(services.settings, services.db)
-    )
+    services.enqueue(IdlePracticeDue())  # what the scheduler's tick does
 
-    assert ended == 1
-    assert trainee.session().status is SessionStatus.timed_out
     assert "The session timed out without a reply." in _text(trainee.scorecard())
+    assert trainee.session().status is SessionStatus.timed_out
 
 
 def test_an_injected_instruction_does_not_end_the_session(trainee) -> None:
@@ -294,7 +295,7 @@ def test_a_restart_mid_session_continues_the_session(trainee, fake_slack, databa
     with serving(restarted) as base_url:
         fake_slack.connect(f"{base_url}/slack/events")
         second = anger(trainee.reply(GOOD_REPLIES[1]))
-    restarted.db.dispose()
+    restarted.close()
 
     assert second < first
     assert len(trainee.customer_messages()) == 3
@@ -314,7 +315,7 @@ def test_a_rate_limited_timeout_scorecard_still_arrives(trainee, running_bot, fa
     _make_idle(trainee, services)
     fake_slack.rate_limit("chat.postMessage", retry_after=1)
 
-    assert time_out_idle_sessions(services.practice, practice_clients(services)) == 1
+    services.enqueue(IdlePracticeDue())
 
     assert "The session timed out without a reply." in _text(trainee.scorecard())
 
@@ -327,38 +328,37 @@ def test_a_timeout_scorecard_that_cannot_be_posted_is_logged_and_the_session_clo
     _make_idle(trainee, services)
     fake_slack.archive_channel(trainee.channel)
 
-    with caplog.at_level("WARNING", logger="bot.slack.practice"):
-        assert time_out_idle_sessions(services.practice, practice_clients(services)) == 1
+    with caplog.at_level("WARNING", logger="bot.slack.practice_end"):
+        services.enqueue(IdlePracticeDue())
+        fake_slack.wait_until(
+            lambda: any(r.name == "bot.slack.practice_end" for r in caplog.records), TIMEOUT
+        )
 
     assert trainee.session().status is SessionStatus.timed_out
-    [record] = [r for r in caplog.records if r.name == "bot.slack.practice"]
+    [record] = [r for r in caplog.records if r.name == "bot.slack.practice_end"]
     assert record.levelname == "WARNING" and str(trainee.session().id) in record.getMessage()
 
 
-class _BrokenCritic:
-    def critique(self, request):
-        raise RuntimeError("the engine broke")
-
-
 def test_a_reply_that_fails_removes_the_typing_cue_and_asks_to_try_again(
-    trainee, running_bot, fake_slack, monkeypatch, caplog
+    trainee, fake_slack, critique_engine, caplog
 ):
     trainee.start(f"{SCENARIO} upset")
-    monkeypatch.setattr(running_bot.services.practice, "critic", _BrokenCritic())
+    critique_engine.failure = RuntimeError("the engine broke")
 
-    with caplog.at_level("WARNING", logger="bot.slack.practice"):
+    with caplog.at_level("WARNING", logger="bot.jobs.tasks"):
         fake_slack.user_posts(trainee.agent, trainee.where, GOOD_REPLIES[0], trainee.thread_ts)
         assert "try again" in trainee.ephemeral_saying("couldn't answer")
         trainee.settle()
 
     assert len(trainee.customer_messages()) == 1
-    assert any("RuntimeError" in r.getMessage() for r in caplog.records)
-    assert not any("the engine broke" in r.getMessage() for r in caplog.records)
-    monkeypatch.undo()
+    ours = [r for r in caplog.records if r.name == "bot.jobs.tasks"]
+    assert any("RuntimeError" in r.getMessage() for r in ours)
+    assert not any("the engine broke" in r.getMessage() for r in ours)
+    critique_engine.failure = None
     assert anger(trainee.reply(GOOD_REPLIES[0])) < anger(trainee.customer_messages()[0])
 
 
-def test_try_again_where_the_bot_cannot_post_ends_the_new_session_and_says_why(trainee, fake_slack):
+def test_try_again_where_the_bot_cannot_post_says_why_and_starts_nothing(trainee, fake_slack):
     trainee.start(f"{SCENARIO} mild here", here=True)
     trainee.command("end")
     scorecard = trainee.scorecard()
@@ -367,7 +367,7 @@ def test_try_again_where_the_bot_cannot_post_ends_the_new_session_and_says_why(t
 
     fake_slack.click(trainee.agent, scorecard, TRY_AGAIN_ACTION)
 
-    assert "not_in_channel" in trainee.ephemeral_saying("couldn't post the practice")
+    assert "invite me" in trainee.ephemeral_saying("I can't post in this channel")
     assert trainee.practice.active_session(TEAM, trainee.agent) is None
     trainee.start(f"{SCENARIO} mild")  # a new session in the DM is not blocked
     assert trainee.session().status is SessionStatus.active

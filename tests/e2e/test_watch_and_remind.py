@@ -41,6 +41,9 @@ from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.e2e
 
+JOB_ATTEMPTS = 2  # a job that keeps failing on a passing trouble gives up after one retry
+# Each try waits out its 429s (up to a second of jitter each), then the job waits to run again.
+GIVING_UP_SECONDS = 15
 SECRET = "my card number is 4111"  # must never reach the database
 DAILY_0930_UTC = ReminderTiming(time(9, 30), "UTC", (1, 2, 3, 4, 5, 6, 7))
 
@@ -80,17 +83,22 @@ class Team:
     def mention(self) -> str:
         return f"<#{self.channel}|support>"
 
-    def command(self, text: str, user: str | None = None) -> str:
+    def command(self, text: str, user: str | None = None, *, timeout: float = 5) -> str:
         """Run `/practice <text>` and return the answer shown to the user."""
         user = user or self.admin
         shown_before = len(self.fake.ephemerals(user=user))
         self.fake.send_command(user, self.channel, "/practice", text)
-        self.fake.wait_until(lambda: len(self.fake.ephemerals(user=user)) > shown_before, 5)
+        self.fake.wait_until(lambda: len(self.fake.ephemerals(user=user)) > shown_before, timeout)
         return self.fake.ephemerals(user=user)[-1].text
 
     def set_up(self) -> None:
         assert "2 people" in self.command(f"team <!subteam^{self.group}|@support>")
         assert "watching" in self.command(f"watch {self.mention}")
+
+
+@pytest.fixture
+def bot_overrides() -> dict[str, object]:
+    return {"job_max_attempts": JOB_ATTEMPTS}
 
 
 @pytest.fixture
@@ -169,8 +177,20 @@ def test_a_channel_without_the_bot_asks_for_an_invite(team: Team) -> None:
 
 
 def refuse_for_good(fake: FakeSlack, method: str) -> None:
-    """More 429s than the client retries: the call fails."""
-    fake.rate_limit(method, retry_after=0, times=RATE_LIMIT_RETRIES + 1)
+    """More 429s than every try of the job waits out: the job gives up."""
+    fake.rate_limit(method, retry_after=0, times=(RATE_LIMIT_RETRIES + 1) * JOB_ATTEMPTS)
+
+
+def test_a_backfill_rate_limited_past_the_client_retries_runs_again_from_the_queue(
+    team: Team, running_bot: RunningBot
+) -> None:
+    team.fake.rate_limit("conversations.history", retry_after=0, times=RATE_LIMIT_RETRIES + 1)
+
+    answer = team.command(f"watch {team.mention}")
+
+    assert "I'm watching" in answer
+    with running_bot.services.db.session() as session:
+        assert session.scalars(select(ChannelSettings)).one().watched
 
 
 def test_a_failed_backfill_leaves_the_channel_unwatched_and_says_why(
@@ -178,7 +198,7 @@ def test_a_failed_backfill_leaves_the_channel_unwatched_and_says_why(
 ) -> None:
     refuse_for_good(team.fake, "conversations.history")
 
-    answer = team.command(f"watch {team.mention}")
+    answer = team.command(f"watch {team.mention}", timeout=GIVING_UP_SECONDS)
 
     assert "not watching it yet" in answer and "rate limit" in answer
     with running_bot.services.db.session() as session:
@@ -189,7 +209,7 @@ def test_a_failed_backfill_leaves_the_channel_unwatched_and_says_why(
 def test_a_slack_error_while_setting_the_team_is_answered(team: Team) -> None:
     refuse_for_good(team.fake, "usergroups.users.list")
 
-    answer = team.command(f"team <!subteam^{team.group}|@support>")
+    answer = team.command(f"team <!subteam^{team.group}|@support>", timeout=GIVING_UP_SECONDS)
 
     assert "rate limit" in answer
 

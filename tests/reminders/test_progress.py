@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot.reminders.progress import admin_overview, user_progress
 from bot.reminders.schedule import ReminderTiming
-from bot.reminders.watching import set_schedule, watch_channel
 from bot.store.db import Database
 from bot.store.models import (
     Critique,
@@ -17,6 +16,7 @@ from bot.store.models import (
     SessionStatus,
     TurnRole,
 )
+from bot.store.workspaces import set_schedule, watch_channel
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
@@ -113,7 +113,16 @@ def test_critiques_received_and_disputes(database: Database) -> None:
             )
         watch_channel(session, "T1", "C1", NOW)
         timing = ReminderTiming(time(9, 30), "UTC", (1, 2, 3, 4, 5))
-        set_schedule(session, "T1", "C1", timing, skip_quiet_days=True, created_by="U9")
+        set_schedule(
+            session,
+            "T1",
+            "C1",
+            local_time=timing.local_time,
+            timezone=timing.timezone,
+            weekdays=timing.weekdays,
+            skip_quiet_days=True,
+            created_by="U9",
+        )
 
     with database.session() as session:
         progress = user_progress(session, "T1", "U1", NOW)

@@ -51,6 +51,8 @@ def test_practice_moves_the_mood_meter_and_ends_with_a_scorecard(page, screensho
     if "Scorecard" not in page.locator("#thread").inner_text():
         send(page, "/practice end")
     thread.get_by_text(re.compile("Scorecard")).first.wait_for()
+    # The scorecard comes in its own post, just after the last answer: let the thread settle.
+    page.wait_for_timeout(500)
     thread.get_by_text("calmer by").last.scroll_into_view_if_needed()
     screenshot(page, "practice")
 

@@ -86,7 +86,9 @@ def test_a_reaction_on_the_bots_message_and_a_double_click_answer_each_click(
     target = {"kind": "message", "channel": team, "ts": reminder["ts"]}
     for _ in range(2):
         page.act("click", {"as": "lee", "target": target, "action_id": "practise_now"})
-    sandbox.fake.wait_idle()
+    sandbox.fake.wait_until(
+        lambda: len(page.state("lee")["conversations"][team]["ephemerals"]) == 3, 5
+    )
     conversation = page.state("lee")["conversations"][team]
     [reminder] = conversation["messages"]  # no critique of the bot's own message
     assert [r["name"] for r in reminder["reactions"]] == ["teacher"]
@@ -132,10 +134,13 @@ def test_a_double_click_on_useful_stores_one_rating(sandbox: Sandbox, page: Sand
         page.act(
             "click", {"as": "ana", "target": target, "action_id": USEFUL_ACTION, "value": value}
         )
-    sandbox.fake.wait_idle()
 
-    answers = [e["text"] for e in page.state("ana")["conversations"][dm]["ephemerals"]]
-    assert answers == [
+    def answers() -> list[str]:
+        return [e["text"] for e in page.state("ana")["conversations"][dm]["ephemerals"]]
+
+    sandbox.fake.wait_until(lambda: len(answers()) == 2, 5)
+    # Each click is answered by a job of its own: they may arrive in either order.
+    assert sorted(answers()) == [
         "Thanks, noted. It helps tune the coaching.",
         "You already told us what you thought of this critique. Thanks!",
     ]
@@ -196,13 +201,14 @@ def test_reset_deletes_only_the_files_the_sandbox_wrote(tmp_path: Path) -> None:
 
 
 def test_the_sandbox_runs_the_practice_tick_of_asap_coach_run(sandbox: Sandbox) -> None:
-    from bot import jobs
+    from bot.jobs import scheduler as ticks
+    from bot.slack.practice_end import IdlePracticeDue
 
     scheduler = sandbox.scheduler
     assert scheduler is not None and scheduler.running
     [job] = scheduler.get_jobs()  # the reminders follow the sandbox's day, on its buttons
-    assert job.func is jobs._time_out_idle_practice
-    assert job.trigger.interval.total_seconds() == jobs.PRACTICE_TICK_SECONDS
+    assert job.func is ticks.enqueue_tick and isinstance(job.args[1], IdlePracticeDue)
+    assert job.trigger.interval.total_seconds() == ticks.PRACTICE_TICK_SECONDS
     sandbox.reset()
     assert not scheduler.running and sandbox.scheduler is not scheduler
     assert sandbox.scheduler is not None and sandbox.scheduler.running

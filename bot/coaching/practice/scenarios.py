@@ -242,6 +242,10 @@ class ScenarioLibrary:
     def ids(self) -> list[str]:
         return sorted(self.scenarios)
 
+    def of_family(self, family: Family) -> list[str]:
+        """The ids of the family's scenarios (its variants: other industries, other facts)."""
+        return [s.id for s in self.scenarios.values() if s.family == family]
+
     def close_matches(self, requested: str, limit: int = 3) -> list[str]:
         return difflib.get_close_matches(requested, self.ids(), n=limit, cutoff=0.4)
 

@@ -90,7 +90,8 @@ class UnknownScenario:
 @dataclass(frozen=True)
 class Replied:
     """The customer answered; `scorecard` is set when that reply ended the session;
-    `truncated`: only the reply's first MAX_REPLY_CHARS characters were played and stored."""
+    `truncated`: only the reply's first MAX_REPLY_CHARS characters were played and stored;
+    `posted_ts`: where the answer is in Slack, when a replayed reply's answer was posted."""
 
     session: SessionView
     customer: str
@@ -99,6 +100,7 @@ class Replied:
     mood_change: int
     scorecard: Scorecard | None
     truncated: bool = False
+    posted_ts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,12 @@ class PracticeSessions:
 
     @classmethod
     def from_settings(
-        cls, db: Database, settings: Settings, *, critic: CritiqueEngine | None = None
+        cls,
+        db: Database,
+        settings: Settings,
+        *,
+        critic: CritiqueEngine | None = None,
+        persona: Persona | None = None,
     ) -> PracticeSessions:
         """Built-in and team scenarios, and the LLM engines when an OpenAI key is set. Pass the
         process's `critic` (`Services.critique_engine`) so it has one client and one budget."""
@@ -185,7 +192,7 @@ class PracticeSessions:
             db,
             load_scenarios(settings.scenarios_dir),
             critic=critic or build_critique_engine(settings),
-            persona=build_persona(settings),
+            persona=persona or build_persona(settings),
             turn_limit=settings.practice_turn_limit,
             inactivity=timedelta(minutes=settings.practice_inactivity_minutes),
         )
@@ -335,6 +342,40 @@ class PracticeSessions:
         except IntegrityError:
             return Busy(_messages()["busy"])
 
+    def replayed(self, team_id: str, channel_id: str, message_ts: str) -> Replied | None:
+        """The answer already given to the agent's reply posted at `message_ts`, if it was
+        played before (a retried job must not play it twice), else None."""
+        with self.db.session() as db:
+            agent = db.scalar(
+                select(PracticeTurn)
+                .join(PracticeSession)
+                .where(
+                    PracticeTurn.team_id == team_id,
+                    PracticeTurn.slack_ts == message_ts,
+                    PracticeTurn.role == TurnRole.agent,
+                    PracticeSession.channel_id == channel_id,
+                )
+            )
+            if agent is None:
+                return None
+            row = agent.session
+            turns = {turn.position: turn for turn in row.turns}
+            customer = turns[agent.position + 1]
+            before = turns[agent.position - 1].mood_after
+            ended_here = row.status is not SessionStatus.active and customer.position == max(turns)
+            scorecard = (
+                Scorecard.model_validate(row.scorecard) if ended_here and row.scorecard else None
+            )
+            return Replied(
+                SessionView.of(row),
+                customer.text,
+                customer.position,
+                customer.mood_after,
+                customer.mood_after - before,
+                scorecard,
+                posted_ts=customer.slack_ts,
+            )
+
     # -- ending -----------------------------------------------------------------------------
 
     def end(self, team_id: str, user_id: str) -> EndResult:
@@ -401,6 +442,11 @@ class PracticeSessions:
         return True, scorecard
 
     # -- reading ----------------------------------------------------------------------------
+
+    def session(self, team_id: str, session_id: int) -> SessionView | None:
+        with self.db.session() as db:
+            row = self._row(db, team_id, session_id)
+            return SessionView.of(row) if row else None
 
     def active_session(self, team_id: str, user_id: str) -> SessionView | None:
         with self.db.session() as db:

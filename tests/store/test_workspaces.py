@@ -6,9 +6,11 @@ from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 
+from bot.reminders.record import author_kind
 from bot.reminders.schedule import ReminderTiming
-from bot.reminders.watching import (
-    author_kind,
+from bot.store.db import Database
+from bot.store.models import AuthorKind, DeliveryStatus, ReminderDelivery, ReminderSchedule
+from bot.store.workspaces import (
     follow_group_change,
     is_watched,
     remove_schedule,
@@ -19,8 +21,6 @@ from bot.reminders.watching import (
     watch_channel,
     workspace_of,
 )
-from bot.store.db import Database
-from bot.store.models import AuthorKind, DeliveryStatus, ReminderDelivery, ReminderSchedule
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 BERLIN_WEEKDAYS = ReminderTiming(time(9, 30), "Europe/Berlin", (1, 2, 3, 4, 5))
@@ -57,15 +57,25 @@ def test_the_team_follows_its_user_group(database: Database) -> None:
         assert workspace_of(session, "T1").team_user_ids == ["U2", "U3"]
 
 
+def _schedule(session, timing: ReminderTiming, **options):
+    return set_schedule(
+        session,
+        "T1",
+        "C1",
+        local_time=timing.local_time,
+        timezone=timing.timezone,
+        weekdays=timing.weekdays,
+        **options,
+    )
+
+
 def test_setting_a_schedule_again_changes_it_and_resumes_it(database: Database) -> None:
     with database.session() as session:
-        first = set_schedule(
-            session, "T1", "C1", BERLIN_WEEKDAYS, skip_quiet_days=False, created_by="U1"
-        )
+        first = _schedule(session, BERLIN_WEEKDAYS, skip_quiet_days=False, created_by="U1")
         first.paused_reason = "channel archived"
         session.flush()
         daily = ReminderTiming(time(8, 0), "UTC", (1, 2, 3, 4, 5, 6, 7))
-        again = set_schedule(session, "T1", "C1", daily, skip_quiet_days=True, created_by="U2")
+        again = _schedule(session, daily, skip_quiet_days=True, created_by="U2")
         assert again.id == first.id
         assert (again.local_time, again.weekdays, again.paused_reason) == (
             time(8, 0),
@@ -76,9 +86,7 @@ def test_setting_a_schedule_again_changes_it_and_resumes_it(database: Database) 
 
 def test_turning_a_reminder_off_removes_its_delivery_log(database: Database) -> None:
     with database.session() as session:
-        schedule = set_schedule(
-            session, "T1", "C1", BERLIN_WEEKDAYS, skip_quiet_days=False, created_by="U1"
-        )
+        schedule = _schedule(session, BERLIN_WEEKDAYS, skip_quiet_days=False, created_by="U1")
         session.flush()
         session.add(
             ReminderDelivery(

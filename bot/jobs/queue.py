@@ -1,0 +1,195 @@
+"""The job queue, over procrastinate: durable in PostgreSQL, in process on SQLite.
+
+Every process that answers Slack opens the queue, to enqueue; worker processes (and `asap-coach
+run` unless told otherwise) also run jobs. On PostgreSQL the jobs are rows in procrastinate's
+tables, so a job enqueued by one replica runs on any worker, survives a crash of either, and jobs
+with the same lock run one at a time in order. On SQLite (one process by design) the same tasks
+run through procrastinate's in-memory connector: same interface, no queue server, and a job not
+yet run is lost with the process, as the work of a single-process bot always was.
+
+procrastinate is asyncio-based while the bot's code is synchronous, so the queue owns one event
+loop in a thread: enqueueing hands the insert to that loop, and jobs run as sync tasks on the
+loop's thread pool, sized to the workers' slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from functools import cached_property
+from typing import TypeVar
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.testing import InMemoryConnector
+from procrastinate.worker import Worker
+from sqlalchemy.engine import make_url
+
+from bot.jobs.job import ENQUEUED_AT, Job, Queue, QueueUnavailable
+from bot.metrics import JOBS_QUEUED
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# An enqueue is one INSERT: if the database does not answer in this time, the caller answers
+# Slack with "try again" rather than miss its 3 s deadline.
+ENQUEUE_TIMEOUT_SECONDS = 2.0
+OPEN_TIMEOUT_SECONDS = 15.0
+# Workers hear of new jobs at once (LISTEN/NOTIFY), but not of a lock being freed: a practice
+# turn waiting behind the same session's previous turn is fetched at the next poll.
+POLL_SECONDS = 0.1
+# How long a stopping worker lets running jobs finish before they are aborted (and retried).
+SHUTDOWN_GRACE_SECONDS = 20.0
+
+
+def _connector(settings: Settings):
+    if settings.is_sqlite:
+        # procrastinate has no SQLite connector; its in-memory one runs the same queue logic
+        # (locks, retries, priorities) inside this process.
+        return InMemoryConnector()
+    # procrastinate speaks libpq connection strings, not SQLAlchemy URLs.
+    url = make_url(settings.database_url).set(drivername="postgresql")
+    return procrastinate.PsycopgConnector(
+        conninfo=url.render_as_string(hide_password=False),
+        min_size=1,
+        max_size=max(4, settings.http_threads),
+    )
+
+
+class JobQueue:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._workers: list[tuple[Worker, Future]] = []
+
+    @cached_property
+    def app(self) -> procrastinate.App:
+        """Made when first used: a process that never opens the queue (a command that fails
+        its checks) connects to nothing."""
+        return procrastinate.App(connector=_connector(self.settings))
+
+    @property
+    def in_process(self) -> bool:
+        return self.settings.is_sqlite
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Start the queue's event loop and connect; idempotent."""
+        if self._loop is not None:
+            return
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(started.set)
+            loop.run_forever()
+
+        self._thread = threading.Thread(target=run, daemon=True, name="asap-coach-queue")
+        self._thread.start()
+        started.wait()
+        self._loop = loop
+        try:
+            self._call(self.app.open_async(), OPEN_TIMEOUT_SECONDS)
+        except Exception:
+            self.close()
+            raise
+
+    def start_workers(self, register_tasks: Callable[[procrastinate.App], None], context: dict):
+        """Run jobs in this process: one worker per queue, each with its own slots (the
+        coaching queue's slots bound the LLM calls in flight; the excess waits in the queue)."""
+        self.open()
+        register_tasks(self.app)
+        slots = {
+            Queue.coaching: self.settings.llm_concurrency,
+            Queue.slack: self.settings.worker_concurrency,
+        }
+        assert self._loop is not None
+        # Sync tasks run on the loop's default executor: one thread per slot, no more.
+        self._loop.set_default_executor(
+            ThreadPoolExecutor(max_workers=sum(slots.values()), thread_name_prefix="asap-job")
+        )
+        for queue, concurrency in slots.items():
+            worker = Worker(
+                self.app,
+                queues=[queue.value],
+                name=f"{queue.value}-worker",
+                concurrency=concurrency,
+                install_signal_handlers=False,
+                delete_jobs="successful",
+                additional_context=context,
+                shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
+                update_heartbeat_interval=self.settings.job_heartbeat_seconds,
+                stalled_worker_timeout=self.settings.job_stalled_after_seconds,
+                listen_notify=not self.in_process,
+                fetch_job_polling_interval=POLL_SECONDS,
+            )
+            running = asyncio.run_coroutine_threadsafe(worker.run(), self._loop)
+            self._workers.append((worker, running))
+
+    @property
+    def workers_running(self) -> bool:
+        return bool(self._workers) and not any(running.done() for _, running in self._workers)
+
+    def close(self) -> None:
+        """Stop the workers (running jobs get the grace period), disconnect, stop the loop."""
+        loop = self._loop
+        if loop is None:
+            return
+        for worker, _ in self._workers:
+            loop.call_soon_threadsafe(worker.stop)
+        for _, running in self._workers:
+            try:
+                running.result(timeout=SHUTDOWN_GRACE_SECONDS + 5)
+            except Exception as error:
+                logger.warning("a job worker stopped with %s", type(error).__name__)
+        self._workers.clear()
+        self._loop = None
+        try:
+            asyncio.run_coroutine_threadsafe(self.app.close_async(), loop).result(timeout=5)
+        except Exception as error:  # a connection already gone is closed enough
+            logger.debug("closing the queue: %s", type(error).__name__)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # -- using it ---------------------------------------------------------------------------
+
+    def enqueue(self, job: Job, *, queueing_lock: str | None = None) -> bool:
+        """Store the job for a worker. False when `queueing_lock` is given and a job with it
+        is already waiting (periodic ticks use this not to pile up). Raises QueueUnavailable
+        when the job could not be stored."""
+        deferrer = self.app.configure_task(
+            job.task, queue=job.queue.value, lock=job.lock(), queueing_lock=queueing_lock
+        )
+        arguments = {**job.arguments(), ENQUEUED_AT: time.time()}
+        try:
+            self._call(deferrer.defer_async(**arguments), ENQUEUE_TIMEOUT_SECONDS)
+        except AlreadyEnqueued:
+            return False
+        except (ConnectorException, OSError, FutureTimeout) as error:
+            raise QueueUnavailable(f"could not enqueue {job.task}") from error
+        JOBS_QUEUED.labels(task=job.task).inc()
+        return True
+
+    def run(self, awaitable: Awaitable[T], timeout: float) -> T:
+        """Run one of procrastinate's async calls (e.g. the job manager's) on the queue's loop."""
+        return self._call(awaitable, timeout)
+
+    def _call(self, awaitable: Awaitable[T], timeout: float) -> T:
+        if self._loop is None:
+            raise QueueUnavailable("the job queue is not open")
+
+        async def awaited() -> T:
+            return await awaitable
+
+        return asyncio.run_coroutine_threadsafe(awaited(), self._loop).result(timeout)

@@ -1,0 +1,39 @@
+"""Telling Slack's passing troubles (retry later) from its final answers (tell the person)."""
+
+from __future__ import annotations
+
+from slack_sdk.errors import SlackApiError
+
+# Error codes Slack gives when trying again later may work.
+TRANSIENT_ERRORS = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+
+
+def is_transient(error: SlackApiError) -> bool:
+    status = error.response.status_code
+    return status == 429 or status >= 500 or error.response.get("error") in TRANSIENT_ERRORS
+
+
+def slack_reason(error: Exception) -> str:
+    """Slack's error code, or the exception's type: never a message's text."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return type(error).__name__
+
+
+def retry_after(error: SlackApiError) -> float | None:
+    """The seconds Slack asked to wait (429's Retry-After), if it said."""
+    for name, value in (error.response.headers or {}).items():
+        if name.lower() == "retry-after":
+            # urllib hands slack_sdk each header as a list of values.
+            first = value[0] if isinstance(value, list) else value
+            try:
+                return float(first)
+            except (TypeError, ValueError):
+                return None
+    return None
