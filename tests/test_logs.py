@@ -154,9 +154,18 @@ def test_procrastinate_names_a_job_by_task_and_id_above_debug(logged) -> None:
     def check_draft(draft: str, team_id: str) -> dict:
         return {"posted": draft}
 
-    with app.open():
-        check_draft.defer(draft="my card was charged twice", team_id="T1")
-        app.run_worker(wait=False, install_signal_handlers=False, listen_notify=False, name="w1")
+    def defer_and_work() -> None:
+        with app.open():
+            check_draft.defer(draft="my card was charged twice", team_id="T1")
+            app.run_worker(
+                wait=False, install_signal_handlers=False, listen_notify=False, name="w1"
+            )
+
+    # In a thread of its own: procrastinate's sync API refuses a thread with a running event loop
+    # (the browser tests' Playwright leaves one in the main thread).
+    worker = threading.Thread(target=defer_and_work)
+    worker.start()
+    worker.join(timeout=30)
 
     above_debug = [record for record in json_lines(stream) if record["level"] != "DEBUG"]
     messages = [record["message"] for record in above_debug]
