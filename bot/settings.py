@@ -25,6 +25,13 @@ class OpenAIApi(StrEnum):
     chat = "chat"  # Chat Completions, for OpenAI-compatible servers
 
 
+class LogFormat(StrEnum):
+    """How log records are written."""
+
+    text = "text"  # one readable line a record, for a terminal
+    json = "json"  # one JSON object a line, for containers and log collectors
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
@@ -150,11 +157,21 @@ class Settings(BaseSettings):
         "counts as unanswered.",
     )
     log_level: LogLevel = Field("INFO", description="Python logging level.")
+    log_format: LogFormat = Field(
+        LogFormat.text,
+        description="`text` (readable lines, for a terminal) or `json` (one object a line, with "
+        "team, channel, event and job ids, for containers).",
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @cached_property
     def is_sqlite(self) -> bool:

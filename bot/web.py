@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import waitress
 from prometheus_client import make_wsgi_app
@@ -18,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
 from bot.jobs.tasks import start_workers
+from bot.logs import withhold_request_bodies
 from bot.metrics import ACK_SECONDS, REGISTRY, SLACK_REQUESTS
 from bot.services import Services
 from bot.store.migrations import schema_is_current
@@ -25,6 +28,9 @@ from bot.store.migrations import schema_is_current
 logger = logging.getLogger(__name__)
 
 WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+
+# Slack's requests are a few kilobytes (a view submission with every field filled, tens).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -56,8 +62,13 @@ class Probes:
 
 def build_wsgi_app(probes: Probes, bolt_app: App | None) -> WsgiApp:
     """Route ops endpoints here; everything else goes to bolt (/slack/events, OAuth pages).
-    Without a bolt app (Socket Mode) only the ops endpoints are served."""
-    slack = _timed(SlackRequestHandler(bolt_app)) if bolt_app is not None else _not_found
+    Without a bolt app (Socket Mode) only the ops endpoints are served. Bodies over
+    MAX_BODY_BYTES are refused unread, and Slack requests bolt could not parse get 400."""
+    if bolt_app is not None:
+        withhold_request_bodies(bolt_app.logger)
+        slack = _timed(_well_formed(SlackRequestHandler(bolt_app)))
+    else:
+        slack = _not_found
     metrics = make_wsgi_app(REGISTRY)
     routes: dict[str, WsgiApp] = {
         "/healthz": _json_endpoint(probes.health),
@@ -68,13 +79,19 @@ def build_wsgi_app(probes: Probes, bolt_app: App | None) -> WsgiApp:
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
         return routes.get(environ.get("PATH_INFO", ""), slack)(environ, start_response)
 
-    return application
+    return _size_limited(application)
 
 
 def create_server(application: WsgiApp, host: str, port: int, threads: int):
-    """A waitress server bound to host:port (port 0 picks a free one: see `effective_port`)."""
+    """A waitress server bound to host:port (port 0 picks a free one: see `effective_port`).
+    It answers 413 to a body over MAX_BODY_BYTES as soon as it reads the headers."""
     return waitress.create_server(
-        application, host=host, port=port, threads=threads, ident="asap-coach"
+        application,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="asap-coach",
+        max_request_body_size=MAX_BODY_BYTES,
     )
 
 
@@ -128,6 +145,76 @@ def _timed(handler: WsgiApp) -> WsgiApp:
         ACK_SECONDS.observe(time.perf_counter() - started)
         SLACK_REQUESTS.labels(status=status_seen[0] if status_seen else "none").inc()
         return body
+
+    return application
+
+
+def _size_limited(handler: WsgiApp) -> WsgiApp:
+    """Refuses a body over MAX_BODY_BYTES from its Content-Length, before reading it (whatever
+    server runs the app: waitress also stops it on its own)."""
+
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _error("400 Bad Request", "bad Content-Length")(environ, start_response)
+        if length > MAX_BODY_BYTES:
+            logger.info("refused a %d-byte request body", length)
+            return _error("413 Content Too Large", "body too large")(environ, start_response)
+        return handler(environ, start_response)
+
+    return application
+
+
+def _well_formed(handler: WsgiApp) -> WsgiApp:
+    """Answers 400 to a POST bolt could not parse, where bolt would fail with a 500 that Slack
+    retries. The body, read here, is handed on unchanged."""
+
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return handler(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip()
+        problem = malformed_body(body, content_type)
+        if problem is not None:
+            logger.info("refused a malformed Slack request: %s", problem)
+            return _error("400 Bad Request", f"malformed body: {problem}")(environ, start_response)
+        environ["wsgi.input"] = io.BytesIO(body)
+        return handler(environ, start_response)
+
+    return application
+
+
+def malformed_body(body: bytes, content_type: str) -> str | None:
+    """What keeps `body` from being a Slack request as bolt reads one (a JSON object, or a form
+    with a JSON `payload`, a slash command or an SSL check), or None if nothing does."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    if not text:
+        return "empty"
+    if content_type == "application/json" or text.startswith("{"):  # bolt's own test
+        return None if _is_json_object(text) else "not a JSON object"
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in form:
+        return None if _is_json_object(form["payload"]) else "payload is not a JSON object"
+    if "command" in form or "ssl_check" in form:
+        return None
+    return "a form without payload"
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def _error(status: str, error: str) -> WsgiApp:
+    def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        start_response(status, [("Content-Type", "application/json")])
+        return [json.dumps({"error": error}).encode()]
 
     return application
 

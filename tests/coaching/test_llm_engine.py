@@ -122,6 +122,40 @@ def test_a_valid_answer_becomes_an_llm_critique_with_pii_restored(stub, make_eng
     assert result.steps.sympathize.tip == "Name how the double charge feels."
 
 
+@pytest.mark.parametrize("api", APIS)
+def test_dotted_cards_ibans_and_local_phones_go_as_placeholders_and_facts_as_written(
+    stub, make_engine, api
+):
+    customer = (
+        "On 2024-11-23 you charged 4111.1111.1111.1111 twice for order #88812345 "
+        "(your ref 1234-5678-90)."
+    )
+    reply = (
+        "Sorry about that. I'll pay it back to DE89 3704 0044 0532 0130 00; call me on 555-0123."
+    )
+    stub.enqueue(
+        StubReply.json(
+            answer(
+                act=step(1, "I'll pay it back to [IBAN_1]; call me on [PHONE_1]", tip="Say when."),
+                rewrite="Sorry about that. Call me on [PHONE_1] and I'll [what you will do] by "
+                "[when?].",
+            )
+        )
+    )
+    result = make_engine(api).critique(request(reply, customer))
+    raw = json.dumps(stub.requests[-1].body)
+    for secret in ("4111.1111", "DE89", "3704 0044", "555-0123"):
+        assert secret not in raw
+    _, user = sent_text(stub)
+    assert "[CARD_1]" in user and "[IBAN_1]" in user and "[PHONE_1]" in user
+    for fact in ("2024-11-23", "#88812345", "1234-5678-90"):
+        assert fact in user
+    assert result.steps.act.evidence == [
+        "I'll pay it back to DE89 3704 0044 0532 0130 00; call me on 555-0123"
+    ]
+    assert "555-0123" in result.rewrite
+
+
 def test_evidence_that_is_not_verbatim_downgrades_the_step(stub, make_engine):
     invented = answer(
         sympathize=step(2, "I know how stressful a double charge is."),

@@ -195,6 +195,27 @@ def test_personal_data_in_the_agents_replies_never_reaches_the_model(
     assert second.customer.text == f"And you'll call {phone}?"
 
 
+def test_dotted_cards_ibans_and_local_phones_reach_the_model_as_placeholders_facts_as_written(
+    stub, llm_persona, make_roleplay
+):
+    card, iban, phone = "4111.1111.1111.1111", "DE89 3704 0044 0532 0130 00", "555-0123"
+    stub.enqueue(StubReply.text("To [IBAN_1], by 2024-11-23? And you'll ring [PHONE_1]?"))
+    roleplay = make_roleplay(SCENARIO, persona=llm_persona())
+
+    played = roleplay.reply(
+        f"Calm down. Claim #88812345 (ref 1234-5678-90) was paid on 2024-11-23 with card {card}. "
+        f"I'll send the rest to {iban} and call you on {phone}."
+    )
+
+    sent = json.dumps(stub.requests[-1].body)
+    for value in (card, iban, phone, "4111.1111", "3704 0044"):
+        assert value not in sent
+    assert "[CARD_1]" in sent and "[IBAN_1]" in sent and "[PHONE_1]" in sent
+    for fact in ("#88812345", "1234-5678-90", "2024-11-23"):
+        assert fact in sent
+    assert played.customer.text == f"To {iban}, by 2024-11-23? And you'll ring {phone}?"
+
+
 def test_the_persona_keeps_to_openai_max_retries_and_max_output_tokens(stub, make_roleplay):
     settings = Settings(
         openai_api_key="test",
