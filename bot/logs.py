@@ -57,6 +57,14 @@ def log_context(
         _context.reset(token)
 
 
+def bind_request_ids(*, team_id: str | None, channel_id: str | None, event_id: str | None) -> None:
+    """Binds the ids of the Slack request being handled, for the rest of the request (bolt's
+    middleware cannot wrap the listener in a block; the WSGI wrapper's `log_context` ends the
+    binding with the request)."""
+    given = {"team_id": team_id, "channel_id": channel_id, "event_id": event_id}
+    _context.set(MappingProxyType({k: str(v) for k, v in given.items() if v is not None}))
+
+
 class BindContext(logging.Filter):
     """Puts the ids bound by `log_context` on the record (None where unbound), unless the record
     brought its own (procrastinate's job id)."""

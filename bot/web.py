@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
 from bot.jobs.tasks import start_workers
-from bot.logs import withhold_request_bodies
+from bot.logs import log_context, withhold_request_bodies
 from bot.metrics import ACK_SECONDS, REGISTRY, SLACK_REQUESTS
 from bot.services import Services
 from bot.store.migrations import schema_is_current
@@ -141,7 +141,8 @@ def _timed(handler: WsgiApp) -> WsgiApp:
             status_seen.append(status.split(" ", 1)[0])
             return start_response(status, headers, *exc_info)
 
-        body = handler(environ, recording_start_response)
+        with log_context():  # the ids bolt's middleware binds last as long as the request
+            body = handler(environ, recording_start_response)
         ACK_SECONDS.observe(time.perf_counter() - started)
         SLACK_REQUESTS.labels(status=status_seen[0] if status_seen else "none").inc()
         return body

@@ -36,7 +36,7 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if settings.is_sqlite:
         fail(
             "workers need PostgreSQL: with SQLite the jobs run inside `asap-coach run`. "

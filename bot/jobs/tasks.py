@@ -18,6 +18,7 @@ from procrastinate import JobContext
 from bot.jobs import housekeeping
 from bot.jobs.job import ENQUEUED_AT, Job
 from bot.jobs.retry import RetryPassingTroubles
+from bot.logs import log_context
 from bot.metrics import JOB_SECONDS, JOB_WAIT_SECONDS, JOBS_FAILED, JOBS_RETRIED, JOBS_RUNNING
 from bot.services import Services
 from bot.slack import (
@@ -112,7 +113,12 @@ def _runner(use_case: UseCase, retry: RetryPassingTroubles) -> Callable[..., Non
         started = time.perf_counter()
         JOBS_RUNNING.labels(task=task).inc()
         try:
-            use_case.run(services, job)
+            with log_context(
+                job_id=context.job.id,
+                team_id=arguments.get("team_id"),
+                channel_id=arguments.get("channel_id"),
+            ):
+                use_case.run(services, job)
         except Exception as error:
             if retry.wait_before_retry(error, context.job.attempts) is not None:
                 JOBS_RETRIED.labels(task=task).inc()

@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 
 from bot.blocks.critique import notice_modal
+from bot.logs import bind_request_ids
 from bot.metrics import DUPLICATE_DELIVERIES, SLACK_EVENTS
 from bot.prompt_files import read_toml
 from bot.services import Services
@@ -21,6 +22,17 @@ logger = logging.getLogger(__name__)
 
 
 def register(app: App, services: Services) -> None:
+    @app.middleware
+    def bind_ids_to_logs(body: dict, next: Callable[[], None]) -> None:
+        # Listeners run in the request's thread (process_before_response): the ids stay bound
+        # until the thread takes the next request, which binds its own.
+        bind_request_ids(
+            team_id=body.get("team_id") or (body.get("team") or {}).get("id"),
+            channel_id=(body.get("event") or {}).get("channel") or body.get("channel_id"),
+            event_id=body.get("event_id"),
+        )
+        next()
+
     @app.middleware
     def drop_retried_events(body: dict, next: Callable[[], None]) -> BoltResponse | None:
         event_id = body.get("event_id")

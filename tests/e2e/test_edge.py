@@ -105,7 +105,7 @@ class _UnreadableInput(io.RawIOBase):
 
 def test_the_wsgi_app_refuses_a_large_body_whatever_server_runs_it(running_bot) -> None:
     application = build_wsgi_app(
-        Probes(running_bot.services, scheduler_running=lambda: True),
+        Probes(running_bot.services, stopped=lambda: None),
         build_app(running_bot.services),
     )
     statuses: list[str] = []
