@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 
 from bot.store.slack_tables import slack_bots, slack_installations, slack_oauth_states
 
@@ -48,6 +48,10 @@ class TokenCipher:
     def open(self, sealed: str | None) -> str | None:
         return None if sealed is None else self._fernet.decrypt(sealed.encode()).decode()
 
+    def reseal(self, sealed: str) -> str:
+        """A token sealed under any of the keys, sealed again under the first."""
+        return self._fernet.rotate(sealed.encode()).decode()
+
     def _is_sealed(self, value: str) -> bool:
         try:
             self._fernet.decrypt(value.encode())
@@ -66,6 +70,37 @@ def key_file_cipher(key_file: Path) -> TokenCipher:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(Fernet.generate_key().decode())
     return TokenCipher.from_setting(key_file.read_text())
+
+
+class UnreadableToken(Exception):
+    """A stored token that none of the keys opens."""
+
+    def __init__(self, team_id: str | None) -> None:
+        super().__init__(team_id)
+        self.team_id = team_id
+
+
+def reseal_stored_tokens(engine: Engine, cipher: TokenCipher) -> int:
+    """Seal every stored token again under the cipher's first key, so that the other keys can be
+    retired; returns how many were resealed. One transaction: a token that no key opens raises
+    UnreadableToken and nothing changes."""
+    resealed = 0
+    with engine.begin() as connection:
+        for table, fields in (
+            (slack_bots, BOT_TOKEN_FIELDS),
+            (slack_installations, INSTALLATION_TOKEN_FIELDS),
+        ):
+            columns = [table.c[field] for field in fields]
+            for row in connection.execute(select(table.c.id, table.c.team_id, *columns)).all():
+                tokens = {field: row._mapping[field] for field in fields if row._mapping[field]}
+                try:
+                    values = {field: cipher.reseal(token) for field, token in tokens.items()}
+                except InvalidToken as error:
+                    raise UnreadableToken(row.team_id) from error
+                if values:
+                    connection.execute(update(table).where(table.c.id == row.id).values(values))
+                    resealed += len(values)
+    return resealed
 
 
 class EncryptedInstallationStore(SQLAlchemyInstallationStore):
