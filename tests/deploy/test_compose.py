@@ -215,13 +215,6 @@ def test_the_migration_service_brings_a_fresh_database_to_head(stack: ComposeLik
 def test_the_stack_starts_as_compose_would_and_answers_slack(
     stack: ComposeLikeStack, fake_slack: FakeSlack
 ) -> None:
-    missing = _commands_not_in_this_clone(stack.services)
-    if missing:
-        pytest.skip(
-            "compose runs commands this clone does not have yet: "
-            + ", ".join(f"`{command}`" for command in missing)
-            + " (issue 12: the lead adds the worker process; this test runs once they exist)"
-        )
     addresses = {}
     for name in stack.start_order():
         if stack.must_complete_first(name):
@@ -241,13 +234,17 @@ def test_the_stack_starts_as_compose_would_and_answers_slack(
     channel = fake_slack.add_channel("support", members=[agent])
     delivery = fake_slack.send_command(agent, channel, "/practice", "help")
     assert delivery.acked_within_deadline and delivery.outcome == "ephemeral"
+    # A job: web only enqueues it in PostgreSQL, the worker process answers.
+    checked = fake_slack.send_command(agent, channel, "/practice", "check I'm so sorry.")
+    assert checked.acked_within_deadline
+    fake_slack.wait_until(
+        lambda: any("ASAP critique" in e.text for e in fake_slack.ephemerals(user=agent)), 10
+    )
 
     for name, (code, log) in stack.stop().items():
         assert code == 0, f"{name} exited {code}:\n{log}"
         assert "Traceback" not in log and fake_slack.bot_token not in log
 
 
-def test_the_commands_compose_runs_exist_or_are_the_pending_worker_ones() -> None:
-    """Guards the skip above: only the worker-era commands may be missing, never a typo."""
-    missing = set(_commands_not_in_this_clone(compose_file()["services"]))
-    assert missing <= {"asap-coach run --no-worker", "asap-coach worker"}
+def test_every_command_compose_runs_exists() -> None:
+    assert _commands_not_in_this_clone(compose_file()["services"]) == []
