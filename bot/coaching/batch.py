@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from bot.coaching.critique import CritiqueEngine, CritiqueRequest
 from bot.coaching.evaluation import GOLD_FIELDS, EvalReport, JudgedItem, evaluate, predicted_labels
+from bot.coaching.folds import is_written
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,21 @@ def gold_labels(fields: dict[str, Any]) -> dict[str, int]:
 class EvalRun:
     report: EvalReport
     errors: list[dict[str, Any]]
+    judged: list[JudgedItem]
 
 
-def evaluate_lines(engine: CritiqueEngine, lines: Iterable[str], *, slowest: int = 5) -> EvalRun:
+def evaluate_lines(
+    engine: CritiqueEngine,
+    lines: Iterable[str],
+    *,
+    slowest: int = 5,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> EvalRun:
+    """Agreement with the gold labels of every line (of the lines `keep` accepts, if given)."""
     judged, errors = [], []
     for item in read_lines(lines):
+        if keep is not None and item.request is not None and not keep(item.fields):
+            continue
         try:
             if item.request is None:
                 raise ValueError(item.error)
@@ -99,5 +110,14 @@ def evaluate_lines(engine: CritiqueEngine, lines: Iterable[str], *, slowest: int
         critique = engine.critique(item.request)
         seconds = time.perf_counter() - started
         item_id = item.fields.get("id")
-        judged.append(JudgedItem(item.line, item_id, gold, predicted_labels(critique), seconds))
-    return EvalRun(evaluate(judged, errors=len(errors), slowest=slowest), errors)
+        judged.append(
+            JudgedItem(
+                item.line,
+                item_id,
+                gold,
+                predicted_labels(critique),
+                seconds,
+                written=is_written(item.fields),
+            )
+        )
+    return EvalRun(evaluate(judged, errors=len(errors), slowest=slowest), errors, judged)
