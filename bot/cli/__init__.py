@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import critique, eval, migrate, practice, run, sandbox
+from bot.cli import calibrate, critique, eval, migrate, practice, run, sandbox
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,7 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Coach support teams to handle upset customers with the ASAP method.",
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (run, migrate, critique, eval, practice, sandbox):
+    for module in (run, migrate, critique, eval, calibrate, practice, sandbox):
         module.add_parser(subcommands)
     return parser
 

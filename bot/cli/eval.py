@@ -10,12 +10,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.cli._common import fail
 from bot.cli.critique import add_engine_argument, engine_from_args, open_input
 from bot.coaching.batch import EvalRun, evaluate_lines
+from bot.coaching.calibration import Calibration
 from bot.coaching.critique import STEPS, CritiqueEngine
-from bot.coaching.engines import EngineUnavailable
+from bot.coaching.engines import EngineChoice, EngineUnavailable, build_critique_engine
 from bot.coaching.evaluation import EvalReport, JudgedItem, evaluate
 from bot.coaching.folds import Fold, fold_of
+from bot.settings import load_settings
 
 # The labelled files of the shared eval folder, and which fold of each is measured.
 SPLIT_FILES = (
@@ -44,6 +47,11 @@ def add_parser(subcommands) -> None:
         metavar="DIR",
         help="the eval folder: dev, contrast-dev, tune and check side by side",
     )
+    parser.add_argument(
+        "--calibration",
+        metavar="FILE",
+        help="also measure with a team's calibration (from `asap-coach calibrate --out`)",
+    )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--slowest", type=int, default=5, help="how many slowest items to list")
     add_engine_argument(parser)
@@ -58,41 +66,59 @@ def run(args: argparse.Namespace) -> int:
     except EngineUnavailable as error:
         print(f"asap-coach eval: {error}", file=sys.stderr)
         return 2
+    engines = {"shipped": engine}
+    if args.calibration is not None:
+        engines["calibrated"] = _calibrated_engine(args)
     if args.splits is not None:
-        return _run_splits(engine, Path(args.splits))
-    keep = None if args.fold is None else _in_fold(Fold(args.fold))
+        return _run_splits(engines, Path(args.splits))
+    keep = None if args.fold is None else in_fold(Fold(args.fold))
     with open_input(args.file) as lines:
-        result = evaluate_lines(engine, lines, slowest=args.slowest, keep=keep)
+        text = list(lines)
+    for name, each in engines.items():
+        result = evaluate_lines(each, text, slowest=args.slowest, keep=keep)
+        if len(engines) > 1 and not args.json:
+            print(f"== {name} ==")
+        if args.json:
+            print(result.report.model_dump_json(indent=2))
+        else:
+            print(format_report(result))
     for error in result.errors:
         print(f"line {error['line']}: {error['error']}", file=sys.stderr)
-    if args.json:
-        print(result.report.model_dump_json(indent=2))
-    else:
-        print(format_report(result))
     return 1 if result.errors else 0
 
 
-def _in_fold(fold: Fold):
+def _calibrated_engine(args: argparse.Namespace) -> CritiqueEngine:
+    try:
+        calibration = Calibration.read(Path(args.calibration))
+    except (OSError, ValueError, KeyError) as error:
+        fail(f"cannot read the calibration {args.calibration}: {error}")
+    return build_critique_engine(load_settings(), EngineChoice(args.engine), calibration)
+
+
+def in_fold(fold: Fold):
     def keep(fields: dict) -> bool:
         return isinstance(fields.get("id"), str) and fold_of(fields["id"]) is fold
 
     return keep
 
 
-def _run_splits(engine: CritiqueEngine, folder: Path) -> int:
-    columns: dict[str, EvalReport] = {}
-    for name, file_name, fold in SPLIT_FILES:
-        path = folder / file_name
-        if not path.is_file():
-            print(f"asap-coach eval: {path} is missing", file=sys.stderr)
-            return 2
-        with path.open(encoding="utf-8") as lines:
-            keep = None if fold is None else _in_fold(fold)
-            judged = evaluate_lines(engine, lines, keep=keep).judged
-        columns[name] = evaluate(judged)
-        if fold is not None:
-            columns.update(_by_origin(name, judged))
-    print(format_side_by_side(columns))
+def _run_splits(engines: dict[str, CritiqueEngine], folder: Path) -> int:
+    missing = [name for _, name, _ in SPLIT_FILES if not (folder / name).is_file()]
+    if missing:
+        print(f"asap-coach eval: {folder} has no {', '.join(missing)}", file=sys.stderr)
+        return 2
+    for engine_name, engine in engines.items():
+        columns: dict[str, EvalReport] = {}
+        for name, file_name, fold in SPLIT_FILES:
+            with (folder / file_name).open(encoding="utf-8") as lines:
+                keep = None if fold is None else in_fold(fold)
+                judged = evaluate_lines(engine, lines, keep=keep).judged
+            columns[name] = evaluate(judged)
+            if fold is not None:
+                columns.update(_by_origin(name, judged))
+        if len(engines) > 1:
+            print(f"== {engine_name} ==")
+        print(format_side_by_side(columns))
     return 0
 
 

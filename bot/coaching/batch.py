@@ -95,7 +95,27 @@ def evaluate_lines(
     keep: Callable[[dict[str, Any]], bool] | None = None,
 ) -> EvalRun:
     """Agreement with the gold labels of every line (of the lines `keep` accepts, if given)."""
-    judged, errors = [], []
+    replies, errors = labelled_replies(lines, keep)
+    judged = judge(engine, replies)
+    return EvalRun(evaluate(judged, errors=len(errors), slowest=slowest), errors, judged)
+
+
+@dataclass(frozen=True)
+class LabelledReply:
+    """One usable line of a labels file: its request, gold labels and a key (id or line)."""
+
+    line: int
+    key: str
+    request: CritiqueRequest
+    gold: dict[str, int]
+    written: bool
+
+
+def labelled_replies(
+    lines: Iterable[str], keep: Callable[[dict[str, Any]], bool] | None = None
+) -> tuple[list[LabelledReply], list[dict[str, Any]]]:
+    """The labelled replies of `lines` (those `keep` accepts), and the lines that had errors."""
+    replies, errors = [], []
     for item in read_lines(lines):
         if keep is not None and item.request is not None and not keep(item.fields):
             continue
@@ -106,18 +126,21 @@ def evaluate_lines(
         except ValueError as error:
             errors.append({"line": item.line, "error": str(error)})
             continue
+        key = item.fields.get("id")
+        key = key if isinstance(key, str) else f"line {item.line}"
+        replies.append(LabelledReply(item.line, key, item.request, gold, is_written(item.fields)))
+    return replies, errors
+
+
+def judge(engine: CritiqueEngine, replies: Iterable[LabelledReply]) -> list[JudgedItem]:
+    """Each labelled reply critiqued by `engine`, next to its gold labels."""
+    judged = []
+    for reply in replies:
         started = time.perf_counter()
-        critique = engine.critique(item.request)
+        critique = engine.critique(reply.request)
         seconds = time.perf_counter() - started
-        item_id = item.fields.get("id")
+        predicted = predicted_labels(critique)
         judged.append(
-            JudgedItem(
-                item.line,
-                item_id,
-                gold,
-                predicted_labels(critique),
-                seconds,
-                written=is_written(item.fields),
-            )
+            JudgedItem(reply.line, reply.key, reply.gold, predicted, seconds, reply.written)
         )
-    return EvalRun(evaluate(judged, errors=len(errors), slowest=slowest), errors, judged)
+    return judged
