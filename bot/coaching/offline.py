@@ -7,6 +7,7 @@ an at-fault customer is given a way out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -231,6 +232,23 @@ def _without_sentences_of(
     )
 
 
+_QUOTE_LINE = re.compile(r"(?m)^[ \t]*(?:>|&gt;)[^\n]*")
+_QUOTED = re.compile(r'"([^"\n]{3,300})"')
+_CUSTOMER_VOICE = re.compile(r"(?:i|i'm|i've|my|me)\b")
+
+
+def agent_voice(text: ReplyText, customer_message: str | None) -> ReplyText:
+    """The reply minus what is not the agent speaking: Slack quote lines (`> …`) and quoted
+    phrases that repeat the customer's words or speak as the customer ("I want…")."""
+    customer = " ".join(ReplyText(customer_message or "").folded.split())
+    quoted = [Span(*found.span()) for found in _QUOTE_LINE.finditer(text.masked)]
+    for found in _QUOTED.finditer(text.folded):
+        inner = " ".join(found.group(1).split()).strip(" .,!?")
+        if (customer and inner in customer) or _CUSTOMER_VOICE.match(inner):
+            quoted.append(Span(*found.span()))
+    return text.without(quoted)
+
+
 class OfflineCritiqueEngine:
     """Critiques a reply with the rubric's rules and the fitted scoring layer: fast,
     deterministic, private."""
@@ -248,9 +266,10 @@ class OfflineCritiqueEngine:
 
     def read(self, request: CritiqueRequest) -> Reading:
         text = ReplyText(request.agent_reply)
-        found = find_triggers(self.rubric.triggers, text)
+        voice = agent_voice(text, request.customer_message)
+        found = find_triggers(self.rubric.triggers, voice)
         kinds = {occurrence.rule.kind for occurrence in found}
-        creditable = self._without_injected(text)
+        creditable = self._without_injected(voice)
         rules: dict[StepName, RuleVerdict] = {}
         cue_spans: dict[StepName, dict[str, list[Span]]] = {}
         for name in _STEP_ORDER:
