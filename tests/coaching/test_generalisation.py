@@ -99,7 +99,9 @@ def test_a_quoted_customer_phrase_is_not_the_agents_voice(critique):
 
 
 def test_a_wall_sentence_is_not_evidence_for_acting(critique):
-    reply = "As per our policy orders ship within 14 business days, so technically it isn't late yet."
+    reply = (
+        "As per our policy orders ship within 14 business days, so technically it isn't late yet."
+    )
     result = critique(reply)
     assert result.triggers
     assert result.steps.act.score == 0
