@@ -25,6 +25,7 @@ from bot.coaching.critique import (
     WayOut,
 )
 from bot.coaching.features import may_quote, reply_features
+from bot.coaching.language import languages, reads_as_english
 from bot.coaching.rubric import Cue, Rubric, StepRubric, TriggerRule, WayOutRubric, load_rubric
 from bot.coaching.scoring import Features, Scorer, default_scorer
 from bot.coaching.text import ReplyText, Span
@@ -249,6 +250,20 @@ def agent_voice(text: ReplyText, customer_message: str | None) -> ReplyText:
     return text.without(quoted)
 
 
+def _not_read(why: str) -> Critique:
+    """A critique with no score: the reply is in a language the rules cannot read."""
+    nothing = StepVerdict(score=0, evidence=[], tip="")
+    return Critique(
+        steps=Steps(**{name: nothing for name in STEPS}),
+        way_out=WayOut(customer_at_fault=False, offered=False),
+        overall=0,
+        summary=why,
+        rewrite="",
+        engine=EngineName.offline,
+        not_scored=why,
+    )
+
+
 class OfflineCritiqueEngine:
     """Critiques a reply with the rubric's rules and the fitted scoring layer: fast,
     deterministic, private."""
@@ -314,6 +329,8 @@ class OfflineCritiqueEngine:
         return StepVerdict(score=score, evidence=evidence if score else [], tip=tip)
 
     def critique(self, request: CritiqueRequest) -> Critique:
+        if not reads_as_english(request.agent_reply):
+            return _not_read(languages().message)
         reading = self.read(request)
         found = reading.found
         steps = Steps(**{name: self._step(name, reading) for name in STEPS})
