@@ -135,6 +135,8 @@ def _modal(blocks: list[dict[str, Any]], title: str | None = None) -> dict[str, 
 
 
 def _body(critique: Critique) -> list[dict[str, Any]]:
+    if critique.not_scored:  # no scores to show: only why, and which engine said so
+        return [section(escape(critique.not_scored))]
     blocks = [section(escape(truncate(critique.summary, SECTION_TEXT_LIMIT)))]
     blocks += [section(_step_text(name, verdict)) for name, verdict in critique.steps.items()]
     if critique.triggers:
@@ -218,6 +220,8 @@ def _header(critique: Critique) -> dict[str, Any]:
 
 
 def _headline(critique: Critique) -> str:
+    if critique.not_scored:
+        return texts()["header_not_scored"]
     return texts()["header"].format(overall=critique.overall)
 
 

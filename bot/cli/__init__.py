@@ -5,7 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import critique, eval, migrate, practice, rotate_key, run, sandbox, worker
+from bot.cli import (
+    calibrate,
+    critique,
+    eval,
+    migrate,
+    practice,
+    rotate_key,
+    run,
+    sandbox,
+    worker,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Coach support teams to handle upset customers with the ASAP method.",
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (run, worker, migrate, rotate_key, critique, eval, practice, sandbox):
+    for module in (run, worker, migrate, rotate_key, critique, eval, calibrate, practice, sandbox):
         module.add_parser(subcommands)
     return parser
 

@@ -146,6 +146,12 @@ def format_critique(critique: Critique, *, colour: bool) -> str:
     engine = critique.engine.value
     if critique.fallback_reason:
         engine += f" (fallback: {critique.fallback_reason})"
+    if critique.not_scored:
+        return (
+            paint("ASAP critique: not scored", "bold")
+            + paint(f"  [{engine}]", "dim")
+            + (f"\n{critique.not_scored}")
+        )
     lines = [
         paint(f"ASAP critique: {critique.overall}/100", "bold") + paint(f"  [{engine}]", "dim"),
         critique.summary,

@@ -20,7 +20,7 @@ from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.scenarios import Scenario, ScenarioLibrary, load_scenarios
 from bot.coaching.practice.scorecard import Scorecard, build_scorecard
-from bot.coaching.practice.session import Roleplay
+from bot.coaching.practice.session import ReplyNotRead, Roleplay
 from bot.settings import Settings
 from bot.store.models import SessionStatus
 
@@ -151,7 +151,11 @@ def play_script(roleplay: Roleplay, replies: Iterable[str], *, as_json: bool) ->
     for reply in replies:
         if not roleplay.is_active:
             break
-        played = roleplay.reply(reply)
+        try:
+            played = roleplay.reply(reply)
+        except ReplyNotRead as not_read:
+            print(f"(not played: {not_read})", file=sys.stderr)
+            continue
         turns.append(
             {"agent": reply, "customer": played.customer.text, "mood": played.change.after}
         )
@@ -182,7 +186,11 @@ def play_interactively(roleplay: Roleplay) -> int:
         if reply == END_COMMAND:
             break
         if reply:
-            played = roleplay.reply(reply)
+            try:
+                played = roleplay.reply(reply)
+            except ReplyNotRead as not_read:
+                print(f"(not played: {not_read})")
+                continue
             _print_customer(roleplay, played.customer.text, played.change.after)
     roleplay.finish(SessionStatus.ended)
     print(render_scorecard(_scorecard(roleplay)))

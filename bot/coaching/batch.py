@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from bot.coaching.critique import CritiqueEngine, CritiqueRequest
 from bot.coaching.evaluation import GOLD_FIELDS, EvalReport, JudgedItem, evaluate, predicted_labels
+from bot.coaching.folds import is_written
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,41 @@ def gold_labels(fields: dict[str, Any]) -> dict[str, int]:
 class EvalRun:
     report: EvalReport
     errors: list[dict[str, Any]]
+    judged: list[JudgedItem]
 
 
-def evaluate_lines(engine: CritiqueEngine, lines: Iterable[str], *, slowest: int = 5) -> EvalRun:
-    judged, errors = [], []
+def evaluate_lines(
+    engine: CritiqueEngine,
+    lines: Iterable[str],
+    *,
+    slowest: int = 5,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> EvalRun:
+    """Agreement with the gold labels of every line (of the lines `keep` accepts, if given)."""
+    replies, errors = labelled_replies(lines, keep)
+    judged = judge(engine, replies)
+    return EvalRun(evaluate(judged, errors=len(errors), slowest=slowest), errors, judged)
+
+
+@dataclass(frozen=True)
+class LabelledReply:
+    """One usable line of a labels file: its request, gold labels and a key (id or line)."""
+
+    line: int
+    key: str
+    request: CritiqueRequest
+    gold: dict[str, int]
+    written: bool
+
+
+def labelled_replies(
+    lines: Iterable[str], keep: Callable[[dict[str, Any]], bool] | None = None
+) -> tuple[list[LabelledReply], list[dict[str, Any]]]:
+    """The labelled replies of `lines` (those `keep` accepts), and the lines that had errors."""
+    replies, errors = [], []
     for item in read_lines(lines):
+        if keep is not None and item.request is not None and not keep(item.fields):
+            continue
         try:
             if item.request is None:
                 raise ValueError(item.error)
@@ -95,9 +126,21 @@ def evaluate_lines(engine: CritiqueEngine, lines: Iterable[str], *, slowest: int
         except ValueError as error:
             errors.append({"line": item.line, "error": str(error)})
             continue
+        key = item.fields.get("id")
+        key = key if isinstance(key, str) else f"line {item.line}"
+        replies.append(LabelledReply(item.line, key, item.request, gold, is_written(item.fields)))
+    return replies, errors
+
+
+def judge(engine: CritiqueEngine, replies: Iterable[LabelledReply]) -> list[JudgedItem]:
+    """Each labelled reply critiqued by `engine`, next to its gold labels."""
+    judged = []
+    for reply in replies:
         started = time.perf_counter()
-        critique = engine.critique(item.request)
+        critique = engine.critique(reply.request)
         seconds = time.perf_counter() - started
-        item_id = item.fields.get("id")
-        judged.append(JudgedItem(item.line, item_id, gold, predicted_labels(critique), seconds))
-    return EvalRun(evaluate(judged, errors=len(errors), slowest=slowest), errors)
+        predicted = predicted_labels(critique)
+        judged.append(
+            JudgedItem(reply.line, reply.key, reply.gold, predicted, seconds, reply.written)
+        )
+    return judged

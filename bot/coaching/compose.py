@@ -69,7 +69,8 @@ def unique_triggers(found: list[FoundTrigger]) -> list[Trigger]:
 
 def overall_score(rubric: Rubric, steps: Steps, triggers: list[Trigger], way_out: WayOut) -> int:
     weights = rubric.overall
-    points = sum(verdict.score for _, verdict in steps.items()) * weights.points_per_step_level
+    points_per_level = {0: 0.0, 1: weights.points_per_partial_step, 2: weights.points_per_done_step}
+    points = sum(points_per_level[verdict.score] for _, verdict in steps.items())
     kinds = {trigger.kind for trigger in triggers}
     points -= min(len(kinds) * weights.trigger_penalty, weights.max_trigger_penalty)
     if way_out.customer_at_fault and not way_out.offered:

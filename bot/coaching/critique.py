@@ -126,6 +126,12 @@ class Critique(BaseModel):
     )
     model: str | None = None
     usage: TokenUsage | None = Field(None, description="Tokens used by the LLM engine.")
+    not_scored: str | None = Field(
+        None,
+        description="Set when the engine could not read the reply (the offline engine reads "
+        "English only): why, in words for the agent. Steps are then 0 with no evidence or tips, "
+        "overall is 0, and none of them is a score to show or count.",
+    )
 
     def scores(self) -> dict[str, int]:
         return {name: verdict.score for name, verdict in self.steps.items()}

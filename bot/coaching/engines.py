@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot.coaching.calibration import Calibration, calibrated
 from bot.coaching.critique import CritiqueEngine
 from bot.coaching.llm import LLMCritiqueEngine
 from bot.coaching.offline import OfflineCritiqueEngine
@@ -21,9 +22,13 @@ class EngineUnavailable(RuntimeError):
 
 
 def build_critique_engine(
-    settings: Settings, choice: EngineChoice = EngineChoice.auto
+    settings: Settings,
+    choice: EngineChoice = EngineChoice.auto,
+    calibration: Calibration | None = None,
 ) -> CritiqueEngine:
-    offline = OfflineCritiqueEngine()
+    """The engine to critique with; a team's `calibration` moves the offline engine's cut points
+    (the LLM engine checks against that offline engine and falls back to it)."""
+    offline = calibrated(OfflineCritiqueEngine(), calibration)
     wants_llm = choice is EngineChoice.llm or (choice is EngineChoice.auto and settings.llm_enabled)
     if not wants_llm:
         return offline

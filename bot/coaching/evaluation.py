@@ -115,6 +115,7 @@ class JudgedItem:
     gold: dict[str, int]
     predicted: dict[str, int]
     seconds: float
+    written: bool = False  # written to cover every level, not a real brand reply
 
 
 def evaluate(judged: Sequence[JudgedItem], *, errors: int = 0, slowest: int = 5) -> EvalReport:

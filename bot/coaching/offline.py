@@ -7,6 +7,7 @@ an at-fault customer is given a way out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -23,11 +24,16 @@ from bot.coaching.critique import (
     TriggerKind,
     WayOut,
 )
+from bot.coaching.features import may_quote, reply_features
+from bot.coaching.language import languages, reads_as_english
 from bot.coaching.rubric import Cue, Rubric, StepRubric, TriggerRule, WayOutRubric, load_rubric
+from bot.coaching.scoring import Features, Scorer, default_scorer
 from bot.coaching.text import ReplyText, Span
 
 # Responsibility borrows from act, so act is judged first.
 _STEP_ORDER: tuple[StepName, ...] = ("apologize", "sympathize", "act", "responsibility")
+# Sentences quoted as one step's evidence, at most.
+_MAX_QUOTES = 3
 
 
 @dataclass(frozen=True)
@@ -94,9 +100,9 @@ def _quotes(text: ReplyText, spans: Iterable[Span]) -> list[str]:
     return [quote for quote in quotes.values() if quote]
 
 
-def _capped(
-    level: int, rubric: StepRubric, text: ReplyText, trigger_kinds: set[TriggerKind]
-) -> int:
+def _cap(rubric: StepRubric, text: ReplyText, trigger_kinds: set[TriggerKind]) -> int:
+    """The highest level the step may reach, given the triggers and phrases in the reply."""
+    level = 2
     for cap in rubric.caps:
         by_trigger = bool(cap.when_triggers & trigger_kinds)
         by_phrase = cap.pattern is not None and cap.pattern.search(text.folded) is not None
@@ -105,23 +111,36 @@ def _capped(
     return level
 
 
+@dataclass(frozen=True)
+class RuleVerdict:
+    """A step as the rules alone judge it, and the matches behind its level."""
+
+    verdict: StepVerdict
+    spans: list[Span]
+    cap: int  # the caps' limit (2: none applies), which the fitted score keeps too
+
+
 def judge_step(
     rubric: StepRubric,
+    matches: list[CueMatch],
     text: ReplyText,
     trigger_kinds: set[TriggerKind],
-    judged: Mapping[StepName, StepVerdict],
-) -> StepVerdict:
-    matches = find_cues(rubric.cues, text)
+    judged: Mapping[StepName, RuleVerdict],
+) -> RuleVerdict:
+    """The highest cue level (or the level borrowed from another step), capped by triggers."""
     lift = rubric.lift
     if matches:
         level = max(match.cue.level for match in matches)
-        evidence = _quotes(text, (m.span for m in matches if m.cue.level == level))
-    elif lift and judged[lift.from_step].score >= lift.min_score:
-        level, evidence = lift.level, judged[lift.from_step].evidence
+        spans = [match.span for match in matches if match.cue.level == level]
+    elif lift and judged[lift.from_step].verdict.score >= lift.min_score:
+        level, spans = lift.level, judged[lift.from_step].spans
     else:
-        level, evidence = 0, []
-    score = _capped(level, rubric, text, trigger_kinds) if evidence else 0
-    return StepVerdict(score=score, evidence=evidence if score else [], tip=rubric.tip(score))
+        level, spans = 0, []
+    evidence = _quotes(text, spans)
+    cap = _cap(rubric, text, trigger_kinds)
+    score = min(level, cap) if evidence else 0
+    verdict = StepVerdict(score=score, evidence=evidence if score else [], tip=rubric.tip(score))
+    return RuleVerdict(verdict, spans if score else [], cap)
 
 
 def _excused(rule: TriggerRule, text: ReplyText, found: Span) -> bool:
@@ -170,11 +189,88 @@ def judge_way_out(
     )
 
 
-class OfflineCritiqueEngine:
-    """Critiques a reply with the rubric's rules: fast, deterministic, private."""
+# A sentence with a wall, a refusal or blame is no evidence of owning or acting (issue: evidence
+# that contradicts itself). Sending the customer elsewhere is still a next step, pushed to them
+# (GUIDELINES act 1: "please contact support at …"), but never ownership.
+_WALLS = frozenset(
+    {
+        TriggerKind.policy_wall,
+        TriggerKind.refusal,
+        TriggerKind.blame_customer,
+        TriggerKind.repeating,
+        TriggerKind.sarcasm,
+        TriggerKind.calm_down,
+    }
+)
+_NOT_CREDITED: dict[StepName, frozenset[TriggerKind]] = {
+    "act": _WALLS,
+    "responsibility": _WALLS | {TriggerKind.passing_the_buck, TriggerKind.blame_others},
+}
 
-    def __init__(self, rubric: Rubric | None = None) -> None:
+
+@dataclass(frozen=True)
+class Reading:
+    """Everything the rules find in one reply, before the scoring layer weighs it."""
+
+    text: ReplyText
+    creditable: ReplyText
+    found: list[FoundTrigger]
+    rules: dict[StepName, RuleVerdict]
+    features: Features
+
+
+def _without_sentences_of(
+    text: ReplyText, found: list[FoundTrigger], kinds: frozenset[TriggerKind] | None
+) -> ReplyText:
+    if not kinds:
+        return text
+    return text.without(
+        [
+            text.sentences[text.sentence_index(occurrence.span.start)]
+            for occurrence in found
+            if occurrence.rule.kind in kinds
+        ]
+    )
+
+
+_QUOTE_LINE = re.compile(r"(?m)^[ \t]*(?:>|&gt;)[^\n]*")
+_QUOTED = re.compile(r'"([^"\n]{3,300})"')
+_CUSTOMER_VOICE = re.compile(r"(?:i|i'm|i've|my|me)\b")
+
+
+def agent_voice(text: ReplyText, customer_message: str | None) -> ReplyText:
+    """The reply minus what is not the agent speaking: Slack quote lines (`> …`) and quoted
+    phrases that repeat the customer's words or speak as the customer ("I want…")."""
+    customer = " ".join(ReplyText(customer_message or "").folded.split())
+    quoted = [Span(*found.span()) for found in _QUOTE_LINE.finditer(text.masked)]
+    for found in _QUOTED.finditer(text.folded):
+        inner = " ".join(found.group(1).split()).strip(" .,!?")
+        if (customer and inner in customer) or _CUSTOMER_VOICE.match(inner):
+            quoted.append(Span(*found.span()))
+    return text.without(quoted)
+
+
+def _not_read(why: str) -> Critique:
+    """A critique with no score: the reply is in a language the rules cannot read."""
+    nothing = StepVerdict(score=0, evidence=[], tip="")
+    return Critique(
+        steps=Steps(**{name: nothing for name in STEPS}),
+        way_out=WayOut(customer_at_fault=False, offered=False),
+        overall=0,
+        summary=why,
+        rewrite="",
+        engine=EngineName.offline,
+        not_scored=why,
+    )
+
+
+class OfflineCritiqueEngine:
+    """Critiques a reply with the rubric's rules and the fitted scoring layer: fast,
+    deterministic, private."""
+
+    def __init__(self, rubric: Rubric | None = None, scorer: Scorer | None = None) -> None:
         self.rubric = rubric or load_rubric()
+        self.scorer = scorer or default_scorer()
 
     def _without_injected(self, text: ReplyText) -> ReplyText:
         """The reply minus sentences that give the grader orders: they earn no credit."""
@@ -183,15 +279,64 @@ class OfflineCritiqueEngine:
             [span for span in text.sentences if injection.search(text.folded, span.start, span.end)]
         )
 
-    def critique(self, request: CritiqueRequest) -> Critique:
+    def read(self, request: CritiqueRequest) -> Reading:
         text = ReplyText(request.agent_reply)
-        found = find_triggers(self.rubric.triggers, text)
-        triggers = unique_triggers(found)
-        kinds = {trigger.kind for trigger in triggers}
-        creditable = self._without_injected(text)
-        judged: dict[StepName, StepVerdict] = {}
+        voice = agent_voice(text, request.customer_message)
+        found = find_triggers(self.rubric.triggers, voice)
+        kinds = {occurrence.rule.kind for occurrence in found}
+        creditable = self._without_injected(voice)
+        rules: dict[StepName, RuleVerdict] = {}
+        cue_spans: dict[StepName, dict[str, list[Span]]] = {}
         for name in _STEP_ORDER:
-            judged[name] = judge_step(self.rubric.steps[name], creditable, kinds, judged)
-        steps = Steps(**{name: judged[name] for name in STEPS})
-        way_out = judge_way_out(self.rubric.way_out, request, creditable, triggers)
-        return compose_critique(self.rubric, text, steps, found, way_out, engine=EngineName.offline)
+            step_text = _without_sentences_of(creditable, found, _NOT_CREDITED.get(name))
+            matches = find_cues(self.rubric.steps[name].cues, step_text)
+            rules[name] = judge_step(self.rubric.steps[name], matches, step_text, kinds, rules)
+            cue_spans[name] = {}
+            for match in matches:
+                cue_spans[name].setdefault(match.cue.name, []).append(match.span)
+        trigger_spans: dict[str, list[Span]] = {}
+        for occurrence in found:
+            trigger_spans.setdefault(occurrence.rule.kind.value, []).append(occurrence.span)
+        features = reply_features(
+            creditable,
+            cue_spans,
+            {name: (rule.verdict.score, rule.spans) for name, rule in rules.items()},
+            trigger_spans,
+            customer_known=bool(request.customer_message),
+        )
+        return Reading(text, creditable, found, rules, features)
+
+    def _step(self, name: StepName, reading: Reading) -> StepVerdict:
+        """A rule's "done" stands: its cues are the guidelines' own examples of a 2. Below that,
+        the fitted weights decide, from everything the rules and features found."""
+        rule = reading.rules[name]
+        if rule.verdict.score == 2:
+            return rule.verdict
+        model, features = self.scorer.steps[name], reading.features
+        level = min(model.level(model.value(features.names())), rule.cap)
+        quotable = [
+            feature
+            for feature in model.supporting(features)
+            if features.fired[feature] and may_quote(feature, name)
+        ]
+        sentences: list[int] = []
+        for feature in quotable:
+            sentences += sorted(features.fired[feature] - set(sentences))
+        text = reading.creditable
+        evidence = _quotes(text, [text.sentences[index] for index in sentences[:_MAX_QUOTES]])
+        score = level if evidence else 0
+        tip = self.rubric.steps[name].tip(score)
+        return StepVerdict(score=score, evidence=evidence if score else [], tip=tip)
+
+    def critique(self, request: CritiqueRequest) -> Critique:
+        if not reads_as_english(request.agent_reply):
+            return _not_read(languages().message)
+        reading = self.read(request)
+        found = reading.found
+        steps = Steps(**{name: self._step(name, reading) for name in STEPS})
+        way_out = judge_way_out(
+            self.rubric.way_out, request, reading.creditable, unique_triggers(found)
+        )
+        return compose_critique(
+            self.rubric, reading.text, steps, found, way_out, engine=EngineName.offline
+        )

@@ -120,7 +120,8 @@ class WayOutRubric:
 
 @dataclass(frozen=True)
 class OverallWeights:
-    points_per_step_level: float
+    points_per_done_step: float
+    points_per_partial_step: float
     trigger_penalty: float
     max_trigger_penalty: float
     no_way_out_penalty: float

@@ -233,6 +233,17 @@ class CritiqueFeedback(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ScoringCalibration(Base):
+    """A workspace's calibration of the offline scoring layer (`asap-coach calibrate --team`)."""
+
+    __tablename__ = "scoring_calibrations"
+
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID), primary_key=True)
+    calibration: Mapped[dict[str, Any]] = mapped_column(JSON)
+    labels: Mapped[int] = mapped_column(Integer)  # how many labelled replies it was fitted on
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ReminderSchedule(Base):
     __tablename__ = "reminder_schedules"
     __table_args__ = (UniqueConstraint("team_id", "channel_id"),)

@@ -13,7 +13,8 @@ from bot.blocks.critique import (
     draft_check_message,
 )
 from bot.blocks.text import MESSAGE_TEXT_LIMIT, SECTION_TEXT_LIMIT
-from bot.coaching.critique import Critique
+from bot.coaching.critique import Critique, CritiqueRequest
+from bot.coaching.offline import OfflineCritiqueEngine
 from bot.coaching.reviews import DraftCheck
 
 APOLOGY = "I'm sorry for the wait"
@@ -115,3 +116,14 @@ def test_a_truncated_message_says_only_its_beginning_was_critiqued() -> None:
         assert "first 4,000 characters" in json.dumps(blocks, ensure_ascii=False)
     plain = critique_message(_critique(), 1, author="UAGENT", requester="UAGENT")
     assert "first 4,000" not in json.dumps(plain)
+
+
+def test_a_reply_the_offline_engine_cannot_read_shows_why_and_no_score(snapshot_json) -> None:
+    not_read = OfflineCritiqueEngine().critique(
+        CritiqueRequest(agent_reply="Lo sentimos mucho, su pedido llegará mañana por la mañana.")
+    )
+    message = critique_message(not_read, 42, author="UAGENT", requester="UAGENT")
+    assert message == snapshot_json
+    texts = " ".join(_texts(message))
+    assert "set an LLM engine" in texts
+    assert "/100" not in json.dumps(message) and "partial" not in texts

@@ -113,3 +113,12 @@ def test_eval_json_and_lines_without_gold_labels(tmp_path, capsys):
     assert report["steps"]["act"]["qwk"] == pytest.approx(1.0)
     assert report["trigger"]["f1"] == pytest.approx(1.0)
     assert "line 3" in captured.err
+
+
+def test_critique_of_a_reply_in_another_language_says_so_instead_of_scoring(capsys):
+    reply = "Nous sommes vraiment désolés, votre colis arrive demain matin."
+    assert main(["critique", reply, "--engine", "offline"]) == 0
+    out = capsys.readouterr().out
+    assert "not scored" in out and "set an LLM engine" in out and "/100" not in out
+    assert main(["critique", reply, "--engine", "offline", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["not_scored"].startswith("The offline coach")

@@ -1,7 +1,8 @@
-"""The offline engine stays at or above the agreement it reached on the dev splits.
+"""The offline engine stays at or above the agreement it reached on data it was not fitted on.
 
 Reads the labelled data from ../shared/eval (or $ASAP_SHARED_DIR/eval); never copies it here.
-Floors are the figures reached when the rules were last tuned (BENCHMARKS.md), rounded down.
+The check fold of train.jsonl (bot/coaching/folds.py) is what nobody tuned rules or weights on;
+the dev splits are kept too. Floors are the figures of BENCHMARKS.md, rounded down.
 """
 
 from __future__ import annotations
@@ -9,34 +10,45 @@ from __future__ import annotations
 import pytest
 
 from bot.coaching.batch import evaluate_lines
+from bot.coaching.folds import Fold, fold_of
 
 FLOORS = {
-    "dev.jsonl": {
+    ("dev.jsonl", None): {
         "apologize": 0.98,
-        "sympathize": 0.89,
-        "responsibility": 0.82,
-        "act": 0.85,
+        "sympathize": 0.80,
+        "responsibility": 0.56,
+        "act": 0.83,
         "trigger_f1": 0.82,
     },
-    "contrast-dev.jsonl": {
+    ("contrast-dev.jsonl", None): {
         "apologize": 0.94,
-        "sympathize": 0.86,
-        "responsibility": 0.96,
-        "act": 0.99,
-        "trigger_f1": 0.99,
+        "sympathize": 0.83,
+        "responsibility": 0.90,
+        "act": 0.95,
+        "trigger_f1": 0.94,
+    },
+    ("train.jsonl", Fold.check): {
+        "apologize": 0.95,
+        "sympathize": 0.77,
+        "responsibility": 0.50,
+        "act": 0.58,
+        "trigger_f1": 0.40,
     },
 }
 
 
-@pytest.mark.parametrize("split", sorted(FLOORS))
-def test_offline_engine_keeps_its_agreement_with_gold(split, eval_file, offline_engine):
+@pytest.mark.parametrize(("split", "fold"), sorted(FLOORS, key=str))
+def test_offline_engine_keeps_its_agreement_with_gold(split, fold, eval_file, offline_engine):
+    def keep(fields: dict) -> bool:
+        return fold is None or fold_of(fields["id"]) is fold
+
     with eval_file(split).open(encoding="utf-8") as lines:
-        run = evaluate_lines(offline_engine, lines)
+        run = evaluate_lines(offline_engine, lines, keep=keep)
     assert run.errors == []
-    floors = FLOORS[split]
+    floors = FLOORS[split, fold]
     reached = {step: agreement.qwk for step, agreement in run.report.steps.items()}
     reached["trigger_f1"] = run.report.trigger.f1
     below = {
         name: round(reached[name], 3) for name, floor in floors.items() if reached[name] < floor
     }
-    assert not below, f"{split}: below the floors {floors}: {below}"
+    assert not below, f"{split} {fold or ''}: below the floors {floors}: {below}"

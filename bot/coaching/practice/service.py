@@ -24,7 +24,7 @@ from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.persona import Persona, Turn
 from bot.coaching.practice.scenarios import Scenario, ScenarioLibrary, load_scenarios
 from bot.coaching.practice.scorecard import Scorecard, build_scorecard, step_averages
-from bot.coaching.practice.session import PlayedTurn, Roleplay, overall_score
+from bot.coaching.practice.session import PlayedTurn, ReplyNotRead, Roleplay, overall_score
 from bot.prompt_files import read_toml
 from bot.settings import Settings
 from bot.store.base import utcnow
@@ -132,7 +132,16 @@ class Busy:
 
 
 StartResult = Started | AlreadyActive | UnknownScenario
-ReplyResult = Replied | Finished | NoActiveSession | EmptyReply | Busy
+
+
+@dataclass(frozen=True)
+class UnreadReply:
+    """The critic could not read the reply (another language for the offline engine)."""
+
+    message: str
+
+
+ReplyResult = Replied | Finished | NoActiveSession | EmptyReply | UnreadReply | Busy
 EndResult = Finished | NoActiveSession
 
 
@@ -305,7 +314,10 @@ class PracticeSessions:
                 )
             roleplay = self._roleplay(row, _turns(row))
             session_id, played_so_far = row.id, len(row.turns)
-        played = roleplay.reply(text)  # outside a transaction: may call a model
+        try:
+            played = roleplay.reply(text)  # outside a transaction: may call a model
+        except ReplyNotRead as not_read:
+            return UnreadReply(str(not_read))
         return self._save_played(team_id, session_id, played_so_far, roleplay, played, message_ts)
 
     def _save_played(

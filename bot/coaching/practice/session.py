@@ -32,6 +32,11 @@ class SessionOver(RuntimeError):
     """A reply came after the conversation ended."""
 
 
+class ReplyNotRead(ValueError):
+    """The critic could not read the reply (e.g. not in English for the offline engine): the
+    turn is not played, the mood stays, and the agent is told why."""
+
+
 @dataclass(frozen=True)
 class PlayedTurn:
     """`truncated`: the reply was longer than MAX_REPLY_CHARS and only its start was played."""
@@ -128,6 +133,8 @@ class Roleplay:
                 scenario_facts=scenario_facts(self.scenario),
             )
         )
+        if critique.not_scored:
+            raise ReplyNotRead(critique.not_scored)
         signals = self._signals(critique, text)
         change = move_mood(self.rules, self.difficulty, self.mood, signals)
         agent = Turn(TurnRole.agent, text, change.after, recorded_scores(critique, change, signals))

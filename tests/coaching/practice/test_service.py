@@ -19,6 +19,7 @@ from bot.coaching.practice.service import (
     Replied,
     Started,
     UnknownScenario,
+    UnreadReply,
 )
 from bot.prompt_files import read_text
 from bot.settings import Settings
@@ -350,3 +351,13 @@ def test_a_huge_reply_is_played_and_stored_cut_to_the_critique_limit(sessions, d
     with database.session() as db:
         stored = db.scalars(select(PracticeTurn.text).where(PracticeTurn.position == 1)).one()
     assert stored == huge[:MAX_REPLY_CHARS]
+
+
+def test_a_reply_the_offline_critic_cannot_read_is_not_played_and_says_why(sessions):
+    started = start(sessions)
+    result = sessions.reply(TEAM, USER, "Lo sentimos mucho, le enviamos un portátil nuevo mañana.")
+    assert isinstance(result, UnreadReply)
+    assert "reads English" in result.message
+    after = sessions.reply(TEAM, USER, GOOD_REPLIES[0])
+    assert isinstance(started, Started)
+    assert isinstance(after, Replied) and after.customer_position == 2  # the first reply played

@@ -1,0 +1,127 @@
+"""The facts about a reply that the scoring layer weighs, each with the sentences it fired in.
+
+Names are stable strings, since fitted weights refer to them:
+- `cue:<step>:<cue name>` a rule cue of a step matched (after the more specific cues won);
+- `rule:<step>=<level>` the level the rules alone give the step;
+- `trigger:<kind>` an inflaming wording of that kind was found;
+- `phrase:<name>` a phrase feature of `prompts/critique/features.toml` matched;
+- `shape:…` the reply's form: a question, a link, an exclamation, its first or last sentence,
+  how long it is, whether the customer's message is known.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+
+from bot.coaching.critique import StepName
+from bot.coaching.rubric import _compile, critique_data
+from bot.coaching.scoring import Features
+from bot.coaching.text import ReplyText, Span
+
+_WORD = re.compile(r"[a-z']+")
+# Words per reply at which the length buckets change.
+_LENGTHS = ((8, "very short"), (20, "short"), (45, "medium"), (90, "long"))
+
+
+@dataclass(frozen=True)
+class PhraseFeature:
+    name: str
+    pattern: re.Pattern[str]
+    steps: frozenset[str]  # the steps whose score weighs it
+
+
+@cache
+def phrase_features() -> tuple[PhraseFeature, ...]:
+    data = tomllib.loads(critique_data("features.toml"))
+    return tuple(
+        PhraseFeature(entry["name"], _compile(entry["patterns"]), frozenset(entry["steps"]))
+        for entry in data["features"]
+    )
+
+
+# Cues and rule levels of another step that bear on a step: "sorry to hear that" is also a
+# generic acknowledgement (GUIDELINES), a next step implies engaging with the problem.
+_BORROWS: dict[str, frozenset[str]] = {
+    "apologize": frozenset({"apologize"}),
+    "sympathize": frozenset({"sympathize", "apologize"}),
+    "responsibility": frozenset({"responsibility", "act"}),
+    "act": frozenset({"act"}),
+}
+
+
+@cache
+def _phrase_steps() -> dict[str, frozenset[str]]:
+    return {f"phrase:{feature.name}": feature.steps for feature in phrase_features()}
+
+
+def weighed_for(feature: str, step: StepName) -> bool:
+    """Whether `step`'s score weighs `feature` at all."""
+    kind, _, rest = feature.partition(":")
+    if kind == "cue":
+        return rest.split(":", 1)[0] in _BORROWS[step]
+    if kind == "rule":
+        owner = rest.split("=", 1)[0]
+        return owner == step or (step, owner) == ("responsibility", "act")
+    if kind == "phrase":
+        return step in _phrase_steps().get(feature, frozenset())
+    return kind in ("trigger", "shape")
+
+
+def may_quote(feature: str, step: StepName) -> bool:
+    """Whether the sentences of `feature` can be shown as the evidence of `step`: wordings can
+    (a cue, a rule's level, a phrase), and a question or a link for owning and acting (asking for
+    details, sending the exact article); triggers and the reply's length never."""
+    kind = feature.partition(":")[0]
+    if kind in ("cue", "rule", "phrase"):
+        return True
+    return feature in ("shape:question", "shape:link") and step in ("responsibility", "act")
+
+
+def _sentences(text: ReplyText, spans: Iterable[Span]) -> set[int]:
+    return {text.sentence_index(span.start) for span in spans}
+
+
+def reply_features(
+    text: ReplyText,
+    cue_spans: Mapping[StepName, Mapping[str, list[Span]]],
+    rule_levels: Mapping[StepName, tuple[int, list[Span]]],
+    trigger_spans: Mapping[str, list[Span]],
+    customer_known: bool,
+) -> Features:
+    features = Features()
+    for step, cues in cue_spans.items():
+        for cue, spans in cues.items():
+            features.add(f"cue:{step}:{cue}", _sentences(text, spans))
+    for step, (level, spans) in rule_levels.items():
+        features.add(f"rule:{step}={level}", _sentences(text, spans))
+    for kind, spans in trigger_spans.items():
+        features.add(f"trigger:{kind}", _sentences(text, spans))
+    for phrase in phrase_features():
+        hits = [Span(*found.span()) for found in phrase.pattern.finditer(text.folded)]
+        if hits:
+            features.add(f"phrase:{phrase.name}", _sentences(text, hits))
+    _add_shape(features, text, customer_known)
+    return features
+
+
+def _add_shape(features: Features, text: ReplyText, customer_known: bool) -> None:
+    sentences = text.sentences
+    for index, span in enumerate(sentences):
+        body = text.folded[span.start : span.end].rstrip()
+        if body.endswith("?"):
+            features.add("shape:question", [index])
+        if "!" in body:
+            features.add("shape:exclamation", [index])
+        if text.links(span):
+            features.add("shape:link", [index])
+    words = len(_WORD.findall(text.folded))
+    bucket = next((name for limit, name in _LENGTHS if words <= limit), "very long")
+    features.add(f"shape:length {bucket}")
+    if len(sentences) == 1:
+        features.add("shape:one sentence")
+    if customer_known:
+        features.add("shape:customer message known")
