@@ -65,3 +65,24 @@ JOB_QUEUE_DEPTH = Gauge(
     ["queue"],
     registry=REGISTRY,
 )
+CRITIQUES = Counter(
+    "asap_critiques_total",
+    "Critiques computed (a stored one reused is not counted), by engine and what asked.",
+    ["engine", "source"],
+    registry=REGISTRY,
+)
+PRACTICE_SESSIONS = Counter(
+    "asap_practice_sessions_total",
+    "Practice sessions started, and finished by outcome (satisfied, gave_up, ended, timed_out).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+PRACTICE_TURNS = Counter(
+    "asap_practice_turns_total", "Agent replies played in practice sessions.", registry=REGISTRY
+)
+REMINDERS = Counter(
+    "asap_reminders_total",
+    "Daily reminders that fell due (planned), and how each ended: sent, skipped, failed.",
+    ["outcome"],
+    registry=REGISTRY,
+)

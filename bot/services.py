@@ -6,10 +6,13 @@ never by patching our classes.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from bot.coaching.critique import CritiqueEngine
+from bot.coaching.calibration import calibrated, workspace_calibration
+from bot.coaching.critique import Critique, CritiqueEngine, CritiqueRequest
 from bot.coaching.engines import build_critique_engine
+from bot.coaching.offline import OfflineCritiqueEngine
 from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.persona import Persona
 from bot.coaching.practice.service import PracticeSessions
@@ -54,9 +57,31 @@ class Services:
             slack=clients_by_team(settings, db, retry_rate_limits=True),
         )
 
+    def critique_engine_for(self, team_id: str, *, asked_at: float) -> CritiqueEngine:
+        """The engine for one workspace's critique asked at `asked_at` (epoch seconds): scoring
+        with the team's calibration, and at once offline, labelled busy, when the LLM engine
+        could not start on it within BUSY_AFTER_SECONDS (an answer now beats one minutes late)."""
+        engine = self.critique_engine
+        if isinstance(engine, OfflineCritiqueEngine):
+            return calibrated(engine, workspace_calibration(self.db, team_id))
+        if time.time() - asked_at > self.settings.busy_after_seconds:
+            offline = calibrated(OfflineCritiqueEngine(), workspace_calibration(self.db, team_id))
+            return BusyFallback(offline)
+        return engine
+
     def enqueue(self, job: Job) -> None:
         self.jobs.enqueue(job)
 
     def close(self) -> None:
         self.jobs.close()
         self.db.dispose()
+
+
+@dataclass(frozen=True)
+class BusyFallback:
+    """The offline engine standing in for a busy LLM engine; its critiques say so."""
+
+    offline: CritiqueEngine
+
+    def critique(self, request: CritiqueRequest) -> Critique:
+        return self.offline.critique(request).model_copy(update={"fallback_reason": "llm_busy"})

@@ -189,7 +189,7 @@ def _way_out_text(critique: Critique) -> str:
 def _engine_text(critique: Critique) -> str:
     t = texts()
     if critique.fallback_reason:
-        return t["fallback_note"]
+        return t["fallback_notes"].get(critique.fallback_reason, t["fallback_note"])
     return t["engine_note"].format(engine=critique.engine.value)
 
 

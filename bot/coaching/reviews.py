@@ -26,6 +26,7 @@ from bot.coaching.critique import (
     CritiqueEngine,
     CritiqueRequest,
 )
+from bot.metrics import CRITIQUES
 from bot.store.base import utcnow
 from bot.store.db import Database
 from bot.store.models import Critique as CritiqueRow
@@ -114,8 +115,8 @@ def request_critique(
     MAX_REPLY_CHARS characters are critiqued (and stored, when text is stored)."""
     truncated = len(message.text) > MAX_REPLY_CHARS
     message = replace(message, text=message.text[:MAX_REPLY_CHARS])
-    critique = state.stored or engine.critique(
-        _engine_request(message.text, message.customer_messages)
+    critique = state.stored or _computed(
+        engine, _engine_request(message.text, message.customer_messages), source
     )
     with db.session() as session:
         critique_id = _store_critique(session, message, critique, state.store_reply_text)
@@ -145,7 +146,8 @@ def release_request(db: Database, team_id: str, request_id: int) -> None:
 def check_draft(engine: CritiqueEngine, draft: str) -> DraftCheck:
     """Critique a reply before it is sent; nothing is stored."""
     shown = draft[:MAX_REPLY_CHARS]
-    return DraftCheck(engine.critique(_engine_request(shown, ())), len(draft) > MAX_REPLY_CHARS)
+    critique = _computed(engine, _engine_request(shown, ()), "draft")
+    return DraftCheck(critique, len(draft) > MAX_REPLY_CHARS)
 
 
 def record_rating(
@@ -189,6 +191,12 @@ def record_dispute(
             )
         )
         return True
+
+
+def _computed(engine: CritiqueEngine, request: CritiqueRequest, source: str) -> Critique:
+    critique = engine.critique(request)
+    CRITIQUES.labels(engine=critique.engine.value, source=source).inc()
+    return critique
 
 
 def _engine_request(text: str, customer_messages: tuple[str, ...]) -> CritiqueRequest:

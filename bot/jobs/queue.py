@@ -31,7 +31,7 @@ from procrastinate.worker import Worker
 from sqlalchemy.engine import make_url
 
 from bot.jobs.job import ENQUEUED_AT, Job, Queue, QueueUnavailable
-from bot.metrics import JOBS_QUEUED
+from bot.metrics import JOB_QUEUE_DEPTH, JOBS_QUEUED
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,7 @@ T = TypeVar("T")
 # Slack with "try again" rather than miss its 3 s deadline.
 ENQUEUE_TIMEOUT_SECONDS = 2.0
 OPEN_TIMEOUT_SECONDS = 15.0
+DEPTH_TIMEOUT_SECONDS = 1.0
 # Workers hear of new jobs at once (LISTEN/NOTIFY), but not of a lock being freed: a practice
 # turn waiting behind the same session's previous turn is fetched at the next poll.
 POLL_SECONDS = 0.1
@@ -103,6 +104,8 @@ class JobQueue:
         except Exception:
             self.close()
             raise
+        for queue in Queue:
+            JOB_QUEUE_DEPTH.labels(queue=queue.value).set_function(lambda q=queue: self.waiting(q))
 
     def start_workers(self, register_tasks: Callable[[procrastinate.App], None], context: dict):
         """Run jobs in this process: one worker per queue, each with its own slots (the
@@ -181,9 +184,16 @@ class JobQueue:
         JOBS_QUEUED.labels(task=job.task).inc()
         return True
 
-    def run(self, awaitable: Awaitable[T], timeout: float) -> T:
-        """Run one of procrastinate's async calls (e.g. the job manager's) on the queue's loop."""
-        return self._call(awaitable, timeout)
+    def waiting(self, queue: Queue) -> int:
+        """Jobs waiting to run in the queue (read when /metrics is scraped); -1 if unknown."""
+        try:
+            stats = self._call(
+                self.app.job_manager.list_queues_async(queue=queue.value), DEPTH_TIMEOUT_SECONDS
+            )
+        except Exception as error:  # a scrape must never fail because the database did
+            logger.debug("queue depth unknown: %s", type(error).__name__)
+            return -1
+        return sum(row["todo"] for row in stats)
 
     def _call(self, awaitable: Awaitable[T], timeout: float) -> T:
         if self._loop is None:

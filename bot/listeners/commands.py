@@ -8,6 +8,7 @@ URL. Only the picker is opened here: its trigger expires three seconds after the
 from __future__ import annotations
 
 import difflib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -112,6 +113,7 @@ def _check(services: Services, call: Invocation) -> None:
             user_id=call.user_id,
             draft=call.rest,
             response_url=call.command["response_url"],
+            asked_at=time.time(),
         )
     )
     call.ack()

@@ -4,6 +4,8 @@ every critique is a job."""
 
 from __future__ import annotations
 
+import time
+
 from slack_bolt import App, BoltContext
 
 from bot.blocks.help import mention_reply
@@ -43,6 +45,7 @@ def register(app: App, services: Services) -> None:
                 requester=event["user"],
                 bot_user_id=context.bot_user_id,
                 source="reaction",
+                asked_at=time.time(),
             )
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
@@ -26,6 +28,7 @@ def register(app: App, services: Services) -> None:
                 requester=shortcut["user"]["id"],
                 bot_user_id=context.bot_user_id,
                 source="shortcut",
+                asked_at=time.time(),
                 view_id=opened["view"]["id"],
             )
         )

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from bot.metrics import REMINDERS
 from bot.reminders.claims import (
     ClaimedDelivery,
     claim_next_delivery,
@@ -87,13 +88,17 @@ def run_due_reminders(
     grace = timedelta(minutes=settings.reminder_grace_minutes)
     now = clock()
     with db.session() as session:
-        record_due_deliveries(session, now, grace)
+        planned = record_due_deliveries(session, now, grace)
+    REMINDERS.labels(outcome="planned").inc(planned)
     tick = _Tick(db, poster, clock, settings, worker_id, sleep)
     outcomes: Counter[Outcome] = Counter()
     # Claims are judged against the tick's start: a delivery left to wait (its lease now ends
     # later than that) is not claimed again within the same tick.
     while (claim := tick.claim_next(now, grace)) is not None:
-        outcomes[tick.deliver_logged(claim)] += 1
+        outcome = tick.deliver_logged(claim)
+        outcomes[outcome] += 1
+        if outcome is not Outcome.retry_later:
+            REMINDERS.labels(outcome=outcome.value).inc()
     return outcomes
 
 

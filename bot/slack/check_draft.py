@@ -22,10 +22,12 @@ class DraftCheckAsked(Job):
     user_id: str
     draft: str
     response_url: str
+    asked_at: float  # epoch seconds: a check waiting too long for the LLM is answered offline
 
 
 def answer_draft_check(services: Services, asked: DraftCheckAsked) -> None:
-    checked = check_draft(services.critique_engine, asked.draft)
+    engine = services.critique_engine_for(asked.team_id, asked_at=asked.asked_at)
+    checked = check_draft(engine, asked.draft)
     respond(asked.response_url, draft_check_message(checked))
 
 

@@ -51,6 +51,7 @@ class CritiqueAsked(Job):
     requester: str
     bot_user_id: str | None
     source: Literal["reaction", "shortcut"]
+    asked_at: float  # epoch seconds: a critique waiting too long for the LLM is answered offline
     view_id: str | None = None
 
     def lock(self) -> str:
@@ -94,9 +95,8 @@ def _critique_on_reaction(
         tell(client, channel, requester, texts()["notes"][problem.reason])
         return
     with _hourglass(client, channel, asked.message_ts):
-        review = request_critique(
-            services.db, services.critique_engine, message, requester, asked.source, state
-        )
+        engine = services.critique_engine_for(asked.team_id, asked_at=asked.asked_at)
+        review = request_critique(services.db, engine, message, requester, asked.source, state)
         _deliver(services, client, message, requester, state.delivery, review)
 
 
@@ -112,9 +112,8 @@ def _critique_in_modal(
             view_id=asked.view_id, view=notice_modal(texts()["notes"][problem.reason])
         )
         return
-    review = request_critique(
-        services.db, services.critique_engine, message, asked.requester, asked.source, state
-    )
+    engine = services.critique_engine_for(asked.team_id, asked_at=asked.asked_at)
+    review = request_critique(services.db, engine, message, asked.requester, asked.source, state)
     modal = critique_modal(review.critique, review.critique_id, review.truncated)
     client.views_update(view_id=asked.view_id, view=modal)
     mark_delivered(services.db, message.team_id, review.request_id)

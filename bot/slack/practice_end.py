@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.blocks.practice import scorecard_message, texts
 from bot.coaching.practice.service import Finished, SessionView
 from bot.jobs.job import Job
+from bot.metrics import PRACTICE_SESSIONS
 from bot.services import Services
 from bot.slack.errors import is_transient, slack_reason
 from bot.slack.notices import respond
@@ -71,6 +72,7 @@ def post_scorecard(services: Services, due: ScorecardDue) -> None:
             session.id,
             slack_reason(error),
         )
+    PRACTICE_SESSIONS.labels(outcome=session.status.value).inc()  # once: a retry never got here
 
 
 def end_practice(services: Services, asked: PracticeEndAsked) -> None:

@@ -18,6 +18,7 @@ from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.scenarios import Family
 from bot.coaching.practice.service import AlreadyActive, Started
 from bot.jobs.job import Job, Queue
+from bot.metrics import PRACTICE_SESSIONS
 from bot.services import Services
 from bot.slack.errors import is_transient, slack_reason
 from bot.slack.notices import respond, tell
@@ -104,6 +105,7 @@ def _start(services: Services, client: WebClient, asked: PracticeStartAsked, pla
         logger.warning("could not post practice session %s (%s)", session.id, reason)
         return texts()["could_not_start"].format(reason=reason)
     practice.record_message_ts(asked.team_id, session.id, 0, opening["ts"])
+    PRACTICE_SESSIONS.labels(outcome="started").inc()
     return texts()["started_elsewhere"].format(link=thread_link(place, card["ts"]))
 
 

@@ -18,6 +18,7 @@ from bot.blocks.practice import customer_message, texts, typing_message
 from bot.coaching.critique import MAX_REPLY_CHARS
 from bot.coaching.practice.service import Finished, Replied
 from bot.jobs.job import Job, Queue
+from bot.metrics import PRACTICE_TURNS
 from bot.services import Services
 from bot.slack.notices import tell
 from bot.slack.practice_end import ScorecardDue
@@ -59,6 +60,7 @@ def play_practice_turn(services: Services, turn: PracticeTurnAsked) -> None:
         client.chat_delete(channel=turn.channel_id, ts=cue["ts"])
         raise
     if isinstance(result, Replied):
+        PRACTICE_TURNS.inc()
         _show_answer(services, client, turn, result, in_place_of=cue["ts"])
         return
     client.chat_delete(channel=turn.channel_id, ts=cue["ts"])
