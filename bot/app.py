@@ -36,9 +36,6 @@ def build_app(services: Services) -> App:
         token_verification_enabled=False,
         oauth_settings=_oauth_settings(services) if settings.oauth_enabled else None,
     )
-    if settings.oauth_enabled:
-        # On `app_uninstalled` / `tokens_revoked`, delete the workspace's stored tokens.
-        app.enable_token_revocation_listeners()
     register_all(app, services)
     return app
 

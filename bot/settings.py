@@ -156,6 +156,12 @@ class Settings(BaseSettings):
         description="A customer thread with no team reply this many hours after it was opened "
         "counts as unanswered.",
     )
+    retention_days: int = Field(
+        90,
+        ge=1,
+        description="Days the bot keeps what people wrote (critiqued text, practice turns) and "
+        "message metadata; scores and counts stay.",
+    )
     log_level: LogLevel = Field("INFO", description="Python logging level.")
     log_format: LogFormat = Field(
         LogFormat.text,

@@ -11,6 +11,7 @@ from bot.cli import (
     eval,
     migrate,
     practice,
+    purge,
     rotate_key,
     run,
     sandbox,
@@ -24,7 +25,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Coach support teams to handle upset customers with the ASAP method.",
     )
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (run, worker, migrate, rotate_key, critique, eval, calibrate, practice, sandbox):
+    for module in (
+        run,
+        worker,
+        migrate,
+        rotate_key,
+        purge,
+        critique,
+        eval,
+        calibrate,
+        practice,
+        sandbox,
+    ):
         module.add_parser(subcommands)
     return parser
 

@@ -1,9 +1,11 @@
-"""Jobs that keep the bot's own tables tidy: forgotten event ids, and the queue's stalled jobs."""
+"""Jobs that keep the bot's tables tidy: expired text and metadata (the retention period), a
+workspace that uninstalled, forgotten event ids, and the queue's own finished and stalled jobs."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ClassVar
 
 import procrastinate
@@ -12,6 +14,7 @@ from bot.jobs.job import Job
 from bot.services import Services
 from bot.store.base import utcnow
 from bot.store.events import purge_processed_events
+from bot.store.retention import purge_expired, purge_workspace
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +22,24 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True, kw_only=True)
 class ProcessedEventsDue(Job):
     task: ClassVar[str] = "purge_processed_events"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionDue(Job):
+    task: ClassVar[str] = "purge_expired_data"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkspaceGone(Job):
+    """The app was uninstalled from the workspace: everything the bot holds for it goes."""
+
+    task: ClassVar[str] = "purge_workspace"
+
+    team_id: str
+
+
+# Finished jobs are the queue's bookkeeping, not the workspace's record: a day is plenty.
+FINISHED_JOBS_KEPT_HOURS = 24
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +54,21 @@ def purge_old_event_ids(services: Services, due: ProcessedEventsDue) -> None:
     with services.db.session() as session:
         removed = purge_processed_events(session, utcnow())
     logger.debug("purged %d processed event ids", removed)
+
+
+def purge_expired_data(services: Services, due: RetentionDue) -> None:
+    cutoff = utcnow() - timedelta(days=services.settings.retention_days)
+    with services.db.session() as session:
+        changed = purge_expired(session, cutoff)
+    services.jobs.forget_finished_jobs(FINISHED_JOBS_KEPT_HOURS)
+    if changed:
+        logger.info("retention: forgot what was older than %s: %s", cutoff.date(), dict(changed))
+
+
+def forget_workspace(services: Services, gone: WorkspaceGone) -> None:
+    with services.db.session() as session:
+        deleted = purge_workspace(session, gone.team_id)
+    logger.info("workspace %s uninstalled: deleted %s", gone.team_id, dict(deleted))
 
 
 async def retry_stalled_jobs(app: procrastinate.App, stalled_after: float) -> None:

@@ -184,6 +184,17 @@ class JobQueue:
         JOBS_QUEUED.labels(task=job.task).inc()
         return True
 
+    def forget_finished_jobs(self, older_than_hours: int) -> None:
+        """Delete jobs that ended that long ago, failed ones too (their arguments may hold a
+        draft's text; successful jobs are deleted as they finish)."""
+        manager = self.app.job_manager
+        self._call(
+            manager.delete_old_jobs(
+                older_than_hours, include_failed=True, include_cancelled=True, include_aborted=True
+            ),
+            ENQUEUE_TIMEOUT_SECONDS * 5,
+        )
+
     def waiting(self, queue: Queue) -> int:
         """Jobs waiting to run in the queue (read when /metrics is scraped); -1 if unknown."""
         try:

@@ -11,7 +11,7 @@ import logging
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.jobs.housekeeping import ProcessedEventsDue, StalledJobsDue
+from bot.jobs.housekeeping import ProcessedEventsDue, RetentionDue, StalledJobsDue
 from bot.jobs.job import Job, QueueUnavailable
 from bot.jobs.queue import JobQueue
 from bot.slack.practice_end import IdlePracticeDue
@@ -24,6 +24,7 @@ REMINDER_TICK_SECONDS = 60
 # Practice inactivity is counted in minutes, so a session times out at most a minute late.
 PRACTICE_TICK_SECONDS = 60
 PURGE_TICK_SECONDS = 3600
+RETENTION_TICK_SECONDS = 6 * 3600  # what expires is forgotten within hours, whenever workers run
 
 
 def build_scheduler(jobs: JobQueue) -> BackgroundScheduler:
@@ -32,6 +33,7 @@ def build_scheduler(jobs: JobQueue) -> BackgroundScheduler:
         (RemindersDue(), REMINDER_TICK_SECONDS),
         (IdlePracticeDue(), PRACTICE_TICK_SECONDS),
         (ProcessedEventsDue(), PURGE_TICK_SECONDS),
+        (RetentionDue(), RETENTION_TICK_SECONDS),
     ]
     if not jobs.in_process:
         # A lost worker's jobs are found by its missing heartbeats (in process, there is no

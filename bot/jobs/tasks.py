@@ -77,6 +77,8 @@ USE_CASES = (
     UseCase(notices.Notice, notices.deliver_notice),
     UseCase(reminders.RemindersDue, reminders.send_due_reminders),
     UseCase(housekeeping.ProcessedEventsDue, housekeeping.purge_old_event_ids),
+    UseCase(housekeeping.RetentionDue, housekeeping.purge_expired_data),
+    UseCase(housekeeping.WorkspaceGone, housekeeping.forget_workspace),
 )
 
 

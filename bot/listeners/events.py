@@ -7,10 +7,12 @@ from __future__ import annotations
 import time
 
 from slack_bolt import App, BoltContext
+from slack_bolt.listener.builtins import TokenRevocationListeners
 
 from bot.blocks.help import mention_reply
 from bot.blocks.practice import ended_session_message
 from bot.blocks.practice import texts as practice_texts
+from bot.jobs.housekeeping import WorkspaceGone
 from bot.services import Services
 from bot.slack.channel_messages import Source, record_event
 from bot.slack.critique_message import CritiqueAsked
@@ -71,6 +73,18 @@ def register(app: App, services: Services) -> None:
                 added=event.get("added_users", []),
                 removed=event.get("removed_users", []),
             )
+
+    # Uninstalled: every row the bot holds for the workspace goes, its tokens first of all.
+    @app.event("app_uninstalled")
+    def forget_the_workspace(context: BoltContext) -> None:
+        services.enqueue(WorkspaceGone(team_id=context.team_id))
+
+    revoked = TokenRevocationListeners(app.installation_store) if app.installation_store else None
+
+    @app.event("tokens_revoked")
+    def forget_revoked_tokens(event: dict, context: BoltContext) -> None:
+        if revoked is not None:  # a single-workspace install stores no tokens
+            revoked.handle_tokens_revoked_events(event, context)
 
     @app.event("app_home_opened")
     def publish_home(event: dict, context: BoltContext) -> None:

@@ -7,8 +7,10 @@ import time
 import urllib.request
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.fakes.slack import FakeSlack
+from bot.store.models import PracticeTurn
 from tests.conftest import RunningBot
 
 pytestmark = pytest.mark.e2e
@@ -114,3 +116,20 @@ def test_health_readiness_and_metrics_are_served(running_bot: RunningBot, fake_s
     status, metrics = _get(f"{running_bot.base_url}/metrics")
     assert status == 200
     assert 'asap_slack_requests_total{status="200"}' in metrics
+
+
+def test_an_uninstall_forgets_everything_the_bot_held_for_the_workspace(
+    running_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    agent = fake_slack.add_user("agent")
+    channel = fake_slack.add_channel("support", members=[agent])
+    fake_slack.send_command(agent, channel, "/practice", "laptop-dead-on-arrival")
+    practice = running_bot.services.practice
+    fake_slack.wait_until(lambda: practice.active_session("T0FAKE", agent), 5)
+
+    delivery = fake_slack.send_event({"type": "app_uninstalled"})
+
+    assert delivery.status == 200
+    fake_slack.wait_until(lambda: practice.active_session("T0FAKE", agent) is None, 5)
+    with running_bot.services.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(PracticeTurn)) == 0

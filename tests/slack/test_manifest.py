@@ -43,6 +43,8 @@ METHOD_SCOPES: dict[str, str | None] = {
 EVENT_SCOPES: dict[str, str | None] = {
     "app_mention": "app_mentions:read",
     "app_home_opened": None,
+    "app_uninstalled": None,
+    "tokens_revoked": None,
     "reaction_added": "reactions:read",
     "reaction_removed": "reactions:read",
     "message.channels": "channels:history",
