@@ -46,8 +46,10 @@ class HttpResponse:
         )
 
     @classmethod
-    def text(cls, text: str, *, status: int = 200) -> Self:
-        return cls(status=status, body=text.encode())
+    def text(
+        cls, text: str, *, status: int = 200, headers: Mapping[str, str] | None = None
+    ) -> Self:
+        return cls(status=status, body=text.encode(), headers=headers or {})
 
 
 Handler = Callable[[HttpRequest], HttpResponse]

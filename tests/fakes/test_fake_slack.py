@@ -20,9 +20,12 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
 
 import bot.fakes
 from bot.fakes.slack import Change, FakeSlack
+from bot.fakes.slack.fake import RESPONSE_URL
+from bot.fakes.slack.responses import ResponseTarget
 
 SECRET = "test-signing-secret"
 
@@ -330,6 +333,38 @@ def test_rate_limit_without_a_retry_handler_surfaces(
     assert caught.value.response.status_code == 429
     assert caught.value.response["error"] == "ratelimited"
     assert int(caught.value.response.headers["Retry-After"]) > 0
+
+
+def test_an_outage_answers_5xx_then_slack_recovers(
+    slack: FakeSlack, client: WebClient, support: str
+) -> None:
+    slack.fail("chat.postMessage", status=503, times=1)
+
+    with pytest.raises(SlackApiError) as caught:
+        client.chat_postMessage(channel=support, text="lost")
+    client.chat_postMessage(channel=support, text="kept")
+
+    assert caught.value.response.status_code == 503
+    assert [m.text for m in slack.messages(support)] == ["kept"]
+
+
+def test_a_revoked_bot_token_is_refused(slack: FakeSlack, client: WebClient) -> None:
+    slack.revoke_bot_token()
+
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        client.auth_test()
+
+
+def test_a_response_url_can_be_rate_limited(slack: FakeSlack, alice: str, support: str) -> None:
+    url = slack._responder.response_url(ResponseTarget(channel=support, user=alice))
+    slack.rate_limit(RESPONSE_URL, retry_after=2)
+
+    limited = WebhookClient(url).send(text="too soon")
+    sent = WebhookClient(url).send(text="now")
+
+    assert (limited.status_code, limited.headers.get("Retry-After")) == (429, "2")
+    assert sent.status_code == 200
+    assert [e.text for e in slack.ephemerals(user=alice)] == ["now"]
 
 
 def test_home_tab_publish_and_hash_conflict(

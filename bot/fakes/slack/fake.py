@@ -55,6 +55,7 @@ from bot.fakes.slack.state import Workspace
 from bot.fakes.slack.webapi import ApiCall, WebApi
 
 API_PATH_PREFIX = "/api/"
+RESPONSE_URL = "response_url"  # the name `rate_limit` knows response URLs by
 # Event subscription names for `message` events, by where the message was posted.
 _MESSAGE_SUBSCRIPTIONS = {
     ConversationType.CHANNEL: "message.channels",
@@ -264,6 +265,14 @@ class FakeSlack:
         """
         self._web_api.rate_limiter.force(method, retry_after, times)
 
+    def fail(self, method: str, status: int = 500, times: int = 1) -> None:
+        """The next `times` calls of Web API `method` get HTTP `status` (Slack unwell)."""
+        self._web_api.fail(method, status, times)
+
+    def revoke_bot_token(self) -> None:
+        """As after an uninstall: every call with the bot token gets invalid_auth."""
+        self._web_api.revoke_token()
+
     def rate_limit_tier(self, method: str, calls_per_minute: int | None) -> None:
         """Answer 429 to calls past `calls_per_minute` in any 60 s (None lifts the limit)."""
         self._web_api.rate_limiter.set_tier(method, calls_per_minute)
@@ -437,6 +446,12 @@ class FakeSlack:
         if request.path.startswith(API_PATH_PREFIX):
             return self._web_api.handle(request.path.removeprefix(API_PATH_PREFIX), request)
         if request.method == "POST" and request.path.startswith(RESPONSE_PATH_PREFIX):
+            # `rate_limit(RESPONSE_URL)` makes response URLs answer 429 too.
+            retry_after = self._web_api.rate_limiter.retry_after(RESPONSE_URL)
+            if retry_after is not None:
+                return HttpResponse.text(
+                    "rate limited", status=429, headers={"Retry-After": str(retry_after)}
+                )
             response_id = request.path.removeprefix(RESPONSE_PATH_PREFIX)
             return self._responder.handle_post(response_id, request.body)
         return HttpResponse.text("not found", status=404)

@@ -8,6 +8,7 @@ import math
 import re
 import threading
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -103,6 +104,8 @@ class WebApi:
         self._bot_token = bot_token
         self._emit = emit  # hands the events a call causes to the Events API
         self.rate_limiter = RateLimiter()
+        self._outages: dict[str, deque[int]] = defaultdict(deque)  # method -> HTTP 5xx to answer
+        self._revoked = False
         self._calls: list[ApiCall] = []
         self._calls_lock = threading.Lock()
         self._methods: dict[str, Callable[[Args], dict[str, Any]]] = {
@@ -126,6 +129,15 @@ class WebApi:
             "usergroups.users.list": self._usergroups_users_list,
             "team.info": self._team_info,
         }
+
+    def fail(self, method: str, status: int, times: int) -> None:
+        """The next `times` calls of `method` get HTTP `status` (a 5xx): Slack unwell."""
+        with self._calls_lock:
+            self._outages[method].extend([status] * times)
+
+    def revoke_token(self) -> None:
+        """The app was uninstalled: its bot token is refused from now on."""
+        self._revoked = True
 
     def calls(self, method: str | None = None) -> list[ApiCall]:
         with self._calls_lock:
@@ -152,8 +164,12 @@ class WebApi:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
         if not token:
             return 200, {}, {"ok": False, "error": "not_authed"}
-        if token != self._bot_token:
+        if token != self._bot_token or self._revoked:
             return 200, {}, {"ok": False, "error": "invalid_auth"}
+        with self._calls_lock:
+            outage = self._outages[method].popleft() if self._outages[method] else None
+        if outage is not None:
+            return outage, {}, {"ok": False, "error": "internal_error"}
         retry_after = self.rate_limiter.retry_after(method)
         if retry_after is not None:
             return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
