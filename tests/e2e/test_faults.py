@@ -1,0 +1,166 @@
+"""Faults, end to end: Slack rate limiting, failing or refusing; a slow LLM. What the person sees
+and what is stored, with the real bolt app, job queue and clients against the fakes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.fakes.openai_stub import OpenAIStub, StubReply
+from bot.fakes.slack import FakeSlack
+from bot.fakes.slack.fake import RESPONSE_URL
+from bot.slack.clients import RATE_LIMIT_RETRIES, SERVER_ERROR_RETRIES
+from bot.store.models import ChannelSettings
+from bot.store.models import CritiqueRequest as RequestRow
+from tests.conftest import RunningBot
+
+pytestmark = pytest.mark.e2e
+
+TEAM = "T0FAKE"
+CUSTOMER = "My refund is three weeks late and nobody answers my emails!"
+REPLY = "I'm so sorry your refund is late. That's on us: I'll send it today and email you by 5pm."
+SLOW_LLM_SECONDS = 4.0
+
+
+class Support:
+    def __init__(self, fake: FakeSlack, bot: RunningBot) -> None:
+        self.fake, self.db = fake, bot.services.db
+        self.customer = fake.add_user("customer")
+        self.agent = fake.add_user("agent")
+        self.lead = fake.add_user("lead")
+        self.channel = fake.add_channel("support", members=[self.customer, self.agent, self.lead])
+        with self.db.session() as session:
+            session.add(ChannelSettings(team_id=TEAM, channel_id=self.channel, watched=True))
+
+    def reply_and_react(self) -> str:
+        root = self.fake.user_posts(self.customer, self.channel, CUSTOMER)
+        ts = self.fake.user_posts(self.agent, self.channel, REPLY, thread_ts=root)
+        self.fake.user_reacts(self.lead, self.channel, ts, "teacher")
+        return ts
+
+    def critiques_received(self) -> list[str]:
+        return [m.text for m in self.fake.dm_messages(self.agent) if "ASAP critique" in m.text]
+
+
+@pytest.fixture
+def support(running_bot: RunningBot, fake_slack: FakeSlack) -> Support:
+    return Support(fake_slack, running_bot)
+
+
+def test_more_429s_than_the_client_waits_out_still_deliver_the_critique_once(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    fake_slack.rate_limit("chat.postMessage", retry_after=0, times=RATE_LIMIT_RETRIES + 2)
+
+    support.reply_and_react()
+
+    fake_slack.wait_until(lambda: support.critiques_received(), 15)
+    time.sleep(0.5)  # a duplicate, were one coming, would be posted by now
+    assert len(support.critiques_received()) == 1
+    with support.db.session() as session:
+        [request] = session.scalars(select(RequestRow)).all()
+        assert request.delivered_at is not None
+
+
+def test_slack_5xx_are_tried_again(support: Support, fake_slack: FakeSlack) -> None:
+    fake_slack.fail("chat.postMessage", status=503, times=SERVER_ERROR_RETRIES + 1)
+
+    support.reply_and_react()
+
+    fake_slack.wait_until(lambda: support.critiques_received(), 15)
+    assert len(support.critiques_received()) == 1
+
+
+def test_a_rate_limited_response_url_still_gets_the_draft_check(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    fake_slack.rate_limit(RESPONSE_URL, retry_after=0, times=4)
+
+    check = f"check {REPLY}"
+    delivery = fake_slack.send_command(support.agent, support.channel, "/practice", check)
+
+    assert delivery.acked_within_deadline
+    fake_slack.wait_until(
+        lambda: any("ASAP critique" in e.text for e in fake_slack.ephemerals(user=support.agent)),
+        15,
+    )
+
+
+def test_a_job_running_when_the_app_is_uninstalled_stops_without_retrying(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    support.reply_and_react()
+    fake_slack.revoke_bot_token()  # the app is uninstalled before its job reads the message
+
+    fake_slack.wait_until(lambda: fake_slack.calls("chat.postEphemeral"), 5)
+    time.sleep(1.0)  # a retry, were one coming, would have started by now
+    assert [call.error for call in fake_slack.calls("conversations.replies")] == ["invalid_auth"]
+    assert [call.error for call in fake_slack.calls("chat.postEphemeral")] == ["invalid_auth"]
+    assert support.critiques_received() == []
+
+
+def _silent_answer() -> dict:
+    """A schema-valid LLM critique that gives no credit (the checks keep what they can verify)."""
+    nothing = {"score": 0, "evidence": [], "tip": "Say more."}
+    return {
+        "apologize": nothing,
+        "sympathize": nothing,
+        "responsibility": nothing,
+        "act": nothing,
+        "triggers": [],
+        "customer_at_fault": False,
+        "way_out_offered": False,
+        "way_out_evidence": [],
+        "summary": "Checked by the model.",
+        "rewrite": "",
+    }
+
+
+@pytest.fixture
+def slow_llm() -> Iterator[OpenAIStub]:
+    with OpenAIStub() as stub:
+        stub.default = StubReply.json(_silent_answer(), delay=SLOW_LLM_SECONDS)
+        yield stub
+
+
+@pytest.fixture
+def bot_overrides(request: pytest.FixtureRequest) -> dict[str, object]:
+    if "slow_llm" not in request.fixturenames:
+        return {"job_max_attempts": 3}
+    stub = request.getfixturevalue("slow_llm")
+    return {
+        "openai_api_key": "test",
+        "openai_base_url": stub.base_url,
+        "openai_api": "chat",
+        "llm_concurrency": 4,
+        "busy_after_seconds": 3.0,
+    }
+
+
+def test_acks_stay_fast_and_every_check_is_answered_under_a_slow_llm(
+    support: Support, fake_slack: FakeSlack, slow_llm: OpenAIStub
+) -> None:
+    # Slack's in-CI load: 20 deliveries at 5 a second, the model answering in 4 s.
+    deliveries = []
+    for number in range(20):
+        text = f"check Draft {number}: {REPLY}"
+        command = fake_slack.send_command(support.agent, support.channel, "/practice", text)
+        deliveries.append(command)
+        time.sleep(0.2)
+
+    assert [d.latency for d in deliveries if not d.acked_within_deadline] == []
+    assert max(d.latency for d in deliveries) < 1.0
+
+    def answers() -> list[str]:
+        shown = [json.dumps(e.blocks) for e in fake_slack.ephemerals(user=support.agent)]
+        return [blocks for blocks in shown if "Your draft, checked" in blocks]
+
+    fake_slack.wait_until(lambda: len(answers()) == 20, 20)
+    llm = [text for text in answers() if "offline" not in text]
+    busy = [text for text in answers() if "busy" in text]
+    assert llm and busy  # the model answered what it could; the rest got the offline critique
+    assert len(slow_llm.requests) == len(llm)  # nothing asked the model twice
