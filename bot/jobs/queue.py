@@ -46,6 +46,10 @@ DEPTH_TIMEOUT_SECONDS = 1.0
 # Workers hear of new jobs at once (LISTEN/NOTIFY), but not of a lock being freed: a practice
 # turn waiting behind the same session's previous turn is fetched at the next poll.
 POLL_SECONDS = 0.1
+# A worker that stopped on its own is started again after a pause that doubles while it keeps
+# failing (the database still down), up to the longest.
+RESTART_FIRST_PAUSE_SECONDS = 1.0
+RESTART_LONGEST_PAUSE_SECONDS = 30.0
 # How long a stopping worker lets running jobs finish before they are aborted (and retried).
 SHUTDOWN_GRACE_SECONDS = 20.0
 
@@ -69,7 +73,7 @@ class JobQueue:
         self.settings = settings
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._workers: list[tuple[Worker, Future]] = []
+        self._workers: list[tuple[_Supervised, Future]] = []
 
     @cached_property
     def app(self) -> procrastinate.App:
@@ -122,19 +126,22 @@ class JobQueue:
             ThreadPoolExecutor(max_workers=sum(slots.values()), thread_name_prefix="asap-job")
         )
         for queue, concurrency in slots.items():
-            worker = Worker(
-                self.app,
-                queues=[queue.value],
-                name=f"{queue.value}-worker",
-                concurrency=concurrency,
-                install_signal_handlers=False,
-                delete_jobs="successful",
-                additional_context=context,
-                shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
-                update_heartbeat_interval=self.settings.job_heartbeat_seconds,
-                stalled_worker_timeout=self.settings.job_stalled_after_seconds,
-                listen_notify=not self.in_process,
-                fetch_job_polling_interval=POLL_SECONDS,
+            worker = _Supervised(
+                queue,
+                lambda queue=queue, concurrency=concurrency: Worker(
+                    self.app,
+                    queues=[queue.value],
+                    name=f"{queue.value}-worker",
+                    concurrency=concurrency,
+                    install_signal_handlers=False,
+                    delete_jobs="successful",
+                    additional_context=context,
+                    shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS,
+                    update_heartbeat_interval=self.settings.job_heartbeat_seconds,
+                    stalled_worker_timeout=self.settings.job_stalled_after_seconds,
+                    listen_notify=not self.in_process,
+                    fetch_job_polling_interval=POLL_SECONDS,
+                ),
             )
             running = asyncio.run_coroutine_threadsafe(worker.run(), self._loop)
             self._workers.append((worker, running))
@@ -214,3 +221,39 @@ class JobQueue:
             return await awaitable
 
         return asyncio.run_coroutine_threadsafe(awaited(), self._loop).result(timeout)
+
+
+class _Supervised:
+    """One queue's procrastinate worker, started again whenever it stops on its own (a
+    database connection dropped under its fetch loop ends it): only `stop` ends it for good,
+    so the bot recovers from a database outage without a restart."""
+
+    def __init__(self, queue: Queue, make: Callable[[], Worker]) -> None:
+        self._queue, self._make = queue, make
+        self._worker: Worker | None = None
+        self._stopping = False
+
+    async def run(self) -> None:
+        pause = RESTART_FIRST_PAUSE_SECONDS
+        while not self._stopping:
+            self._worker = self._make()
+            try:
+                await self._worker.run()
+            except Exception as error:
+                logger.warning(
+                    "the %s job worker stopped (%s): starting it again in %.0f s",
+                    self._queue.value,
+                    type(error).__name__,
+                    pause,
+                )
+            else:
+                pause = RESTART_FIRST_PAUSE_SECONDS  # it ran until it was stopped
+            if not self._stopping:
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, RESTART_LONGEST_PAUSE_SECONDS)
+
+    def stop(self) -> None:
+        """Call on the queue's loop."""
+        self._stopping = True
+        if self._worker is not None:
+            self._worker.stop()

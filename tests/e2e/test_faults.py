@@ -4,11 +4,13 @@ and what is stored, with the real bolt app, job queue and clients against the fa
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.pool import NullPool
 
 from bot.fakes.openai_stub import OpenAIStub, StubReply
 from bot.fakes.slack import FakeSlack
@@ -164,3 +166,51 @@ def test_acks_stay_fast_and_every_check_is_answered_under_a_slow_llm(
     busy = [text for text in answers() if "busy" in text]
     assert llm and busy  # the model answered what it could; the rest got the offline critique
     assert len(slow_llm.requests) == len(llm)  # nothing asked the model twice
+
+
+def _terminate_other_backends(database_url: str) -> int:
+    """What a failover or a DBA does: every other connection to the bot's database is cut."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    with engine.connect() as connection:
+        cut = connection.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return cut
+
+
+def test_cut_database_connections_get_a_try_again_and_the_bot_recovers_by_itself(
+    support: Support, fake_slack: FakeSlack, backend: str, database_url: str
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("SQLite has no connections to cut")
+    stop = threading.Event()
+    cuts: list[int] = []
+
+    def keep_cutting() -> None:
+        while not stop.wait(0.05):
+            cuts.append(_terminate_other_backends(database_url))
+
+    cutter = threading.Thread(target=keep_cutting)
+    cutter.start()
+    try:
+        during = [
+            fake_slack.send_command(support.agent, support.channel, "/practice", command)
+            for command in ["stats", f"check {REPLY}"] * 10
+        ]
+    finally:
+        stop.set()
+        cutter.join()
+
+    assert sum(cuts) > 0
+    assert all(delivery.acked_within_deadline for delivery in during)
+    answered = [d.body for d in during if d.status == 200]
+    assert len(answered) == len(during)  # each one answered: the stats, or "try again"
+    # Without a restart: the next requests are handled as if nothing happened.
+    stats = fake_slack.send_command(support.agent, support.channel, "/practice", "stats")
+    assert "practised" in stats.body
+    support.reply_and_react()
+    fake_slack.wait_until(lambda: support.critiques_received(), 15)
