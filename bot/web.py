@@ -14,8 +14,10 @@ from urllib.parse import parse_qsl
 
 import waitress
 from prometheus_client import make_wsgi_app
-from slack_bolt import App
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from slack_bolt.request.internals import build_context
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import build_app
@@ -66,7 +68,7 @@ def build_wsgi_app(probes: Probes, bolt_app: App | None) -> WsgiApp:
     MAX_BODY_BYTES are refused unread, and Slack requests bolt could not parse get 400."""
     if bolt_app is not None:
         withhold_request_bodies(bolt_app.logger)
-        slack = _timed(_well_formed(SlackRequestHandler(bolt_app)))
+        slack = _timed(_well_formed(FormSafeRequestHandler(bolt_app)))
     else:
         slack = _not_found
     metrics = make_wsgi_app(REGISTRY)
@@ -80,6 +82,26 @@ def build_wsgi_app(probes: Probes, bolt_app: App | None) -> WsgiApp:
         return routes.get(environ.get("PATH_INFO", ""), slack)(environ, start_response)
 
     return _size_limited(application)
+
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class FormSafeRequestHandler(SlackRequestHandler):
+    """bolt's parser takes any form body that merely contains the word "payload" for an
+    interaction, finds no `payload` field and drops the request (`/practice check … payload …`
+    would answer dispatch_failed); such a body is read as the form it is."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        bolt_request = BoltRequest(
+            body=request.get_body(), query=request.query_string, headers=request.get_headers()
+        )
+        if not bolt_request.body and bolt_request.content_type == FORM:
+            form = dict(parse_qsl(bolt_request.raw_body, keep_blank_values=True))
+            if "payload" not in form:
+                bolt_request.body = form
+                bolt_request.context = build_context(BoltContext(), form)
+        return self.app.dispatch(bolt_request)
 
 
 def create_server(application: WsgiApp, host: str, port: int, threads: int):

@@ -133,3 +133,15 @@ def test_an_uninstall_forgets_everything_the_bot_held_for_the_workspace(
     fake_slack.wait_until(lambda: practice.active_session("T0FAKE", agent) is None, 5)
     with running_bot.services.db.session() as session:
         assert session.scalar(select(func.count()).select_from(PracticeTurn)) == 0
+
+
+def test_a_command_whose_text_says_payload_is_not_lost(running_bot, fake_slack) -> None:
+    # bolt alone reads any form body holding the word "payload" as an interaction.
+    agent = fake_slack.add_user("agent")
+    channel = fake_slack.add_channel("support", members=[agent])
+
+    delivery = fake_slack.send_command(agent, channel, "/practice", "dance with the payload")
+
+    assert delivery.acked_within_deadline
+    [shown] = fake_slack.ephemerals(user=agent)
+    assert shown.text.startswith("I don't know `dance`.")
