@@ -19,6 +19,7 @@ from bot.slack.clients import RATE_LIMIT_RETRIES, SERVER_ERROR_RETRIES
 from bot.store.models import ChannelSettings
 from bot.store.models import CritiqueRequest as RequestRow
 from tests.conftest import RunningBot
+from tests.engines import silent_llm_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -105,27 +106,10 @@ def test_a_job_running_when_the_app_is_uninstalled_stops_without_retrying(
     assert support.critiques_received() == []
 
 
-def _silent_answer() -> dict:
-    """A schema-valid LLM critique that gives no credit (the checks keep what they can verify)."""
-    nothing = {"score": 0, "evidence": [], "tip": "Say more."}
-    return {
-        "apologize": nothing,
-        "sympathize": nothing,
-        "responsibility": nothing,
-        "act": nothing,
-        "triggers": [],
-        "customer_at_fault": False,
-        "way_out_offered": False,
-        "way_out_evidence": [],
-        "summary": "Checked by the model.",
-        "rewrite": "",
-    }
-
-
 @pytest.fixture
 def slow_llm() -> Iterator[OpenAIStub]:
     with OpenAIStub() as stub:
-        stub.default = StubReply.json(_silent_answer(), delay=SLOW_LLM_SECONDS)
+        stub.default = StubReply.json(silent_llm_answer(), delay=SLOW_LLM_SECONDS)
         yield stub
 
 

@@ -24,6 +24,7 @@ from bot.store.db import Database
 from bot.store.migrations import upgrade_to_head
 from bot.store.models import ChannelSettings, PracticeTurn, TurnRole
 from tests.conftest import SIGNING_SECRET
+from tests.engines import silent_llm_answer
 
 pytestmark = pytest.mark.e2e
 
@@ -110,24 +111,10 @@ class Cluster:
         raise AssertionError(f"{name} did not become ready:\n{self.log(name)}")
 
 
-def _answer() -> dict:
-    """A schema-valid LLM critique (no credit: the checks keep only what they can verify)."""
-    nothing = {"score": 0, "evidence": [], "tip": "Say more."}
-    return {
-        **{step: nothing for step in ("apologize", "sympathize", "responsibility", "act")},
-        "triggers": [],
-        "customer_at_fault": False,
-        "way_out_offered": False,
-        "way_out_evidence": [],
-        "summary": "Checked by the model.",
-        "rewrite": "",
-    }
-
-
 @pytest.fixture
 def llm() -> Iterator[OpenAIStub]:
     with OpenAIStub() as stub:
-        stub.default = StubReply.json(_answer(), delay=0.2)
+        stub.default = StubReply.json(silent_llm_answer(), delay=0.2)
         yield stub
 
 
@@ -250,7 +237,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_another_and_one_answer_arrives(
     cluster.route_to("web-1")
     agent = fake_slack.add_user("agent")
     support = fake_slack.add_channel("support", members=[agent])
-    llm.default = StubReply.json(_answer(), delay=3.0)  # long enough to be killed during
+    llm.default = StubReply.json(silent_llm_answer(), delay=3.0)  # long enough to be killed during
 
     fake_slack.send_command(agent, support, "/practice", f"check {REPLIES[0]}")
     fake_slack.wait_until(lambda: llm.requests, TIMEOUT)  # worker-1 is asking the model
