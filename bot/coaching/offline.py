@@ -194,4 +194,12 @@ class OfflineCritiqueEngine:
             judged[name] = judge_step(self.rubric.steps[name], creditable, kinds, judged)
         steps = Steps(**{name: judged[name] for name in STEPS})
         way_out = judge_way_out(self.rubric.way_out, request, creditable, triggers)
-        return compose_critique(self.rubric, text, steps, found, way_out, engine=EngineName.offline)
+        return compose_critique(
+            self.rubric,
+            text,
+            steps,
+            found,
+            way_out,
+            engine=EngineName.offline,
+            customer_message=request.customer_message,
+        )
