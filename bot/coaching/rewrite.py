@@ -83,11 +83,13 @@ _FACTS_NOTE, _STEP, _TIME, _PROBLEM, _NOTE = 1, 2, 3, 4, 5
 
 @dataclass(frozen=True)
 class LeaveOut:
-    """Clauses left out although they are no trigger; `adds` goes in their place."""
+    """Clauses (or, `sentence`, whole sentences) left out although they are no trigger; `adds`
+    goes in their place."""
 
     name: str
     pattern: re.Pattern[str]
     adds: str | None
+    sentence: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,12 @@ def load_rewrite_rules() -> RewriteRules:
     return RewriteRules(
         placeholder_limit=data["placeholder_limit"],
         leave_out=tuple(
-            LeaveOut(rule["name"], compiled(rule["patterns"]), rule.get("adds"))
+            LeaveOut(
+                rule["name"],
+                compiled(rule["patterns"]),
+                rule.get("adds"),
+                rule.get("sentence", False),
+            )
             for rule in data["leave_out"]
         ),
         team=compiled(data["team"]),
@@ -373,7 +380,7 @@ def _render(parts: list[_Part], limit: int) -> str:
         form = next((f for f in part.forms if len(_PLACEHOLDER.findall(f)) <= left), part.forms[-1])
         left -= len(_PLACEHOLDER.findall(form))
         chosen[index] = form
-    said = [chosen[index] for index in range(len(parts)) if chosen[index]]
+    said = [chosen[index] for index in range(len(parts)) if chosen[index].strip()]
     return " ".join([*map(_finished, said[:-1]), *said[-1:]])
 
 
@@ -405,7 +412,7 @@ def _cuts_by_sentence(
     by_sentence: dict[int, list[Cut]] = {}
     for cut in cuts:
         by_sentence.setdefault(text.sentence_index(cut.span.start), []).append(cut)
-    for rule in rules.leave_out:
+    for rule in (rule for rule in rules.leave_out if not rule.sentence):
         for match in rule.pattern.finditer(text.folded):
             index = text.sentence_index(match.start())
             if text.quote(text.sentences[index]) not in way_out.evidence:
@@ -425,10 +432,12 @@ def suggest_rewrite(rubric: Rubric, draft: RewriteInput) -> str:
     team = _team_named(rules, text)
     sentences: list[_Sentence] = []
     seen: set[str] = set()
-    injected = injection.search(text.folded) is not None
+    # Orders to the grader are not for the customer: their sentences go whole.
+    orders = [injection, *(rule.pattern for rule in rules.leave_out if rule.sentence)]
+    orders = [pattern for pattern in orders if pattern.search(text.folded)]
     for index, span in enumerate(text.sentences):
-        if injected and injection.search(text.folded, span.start, span.end):
-            continue  # orders to the grader are not for the customer
+        if any(pattern.search(text.folded, span.start, span.end) for pattern in orders):
+            continue
         here = by_sentence.get(index, [])
         touched = here or (gone and not gone.isdisjoint(range(span.start, span.end)))
         sentence = (
@@ -461,8 +470,10 @@ def _assemble(
         unsaid = [rubric.guards.injection]
         if draft.way_out.customer_at_fault:  # saying their mistake back would corner them
             unsaid += [cue.pattern for cue in rubric.way_out.at_fault if cue.level > 0]
-        problem = problem_in_their_words(rules.problem, draft.customer_message, unsaid)
-    opening = _opening(rubric, rules, draft.way_out, apologised, sympathised, problem)
+        triggers = [rule.pattern for rule in rubric.triggers if not rule.case_sensitive]
+        problem = problem_in_their_words(rules.problem, draft.customer_message, unsaid, triggers)
+    known = bool(draft.customer_message)
+    opening = _opening(rubric, rules, draft.way_out, apologised, sympathised, problem, known)
 
     body = _body(rubric, rules, sentences, [] if apologised else weak)
     # The additions go after the draft's own apology, else first (after a greeting).
@@ -537,6 +548,7 @@ def _opening(
     apologised: list[str],
     sympathised: bool,
     problem: str | None,
+    message_known: bool,
 ) -> list[_Part]:
     """The apology, sympathy and way out the draft misses, naming the problem when known."""
     add = rules.add
@@ -551,6 +563,8 @@ def _opening(
             opening.append(_Part.draft(add["sympathy_after_apology"]))
         elif problem:
             opening.append(_Part.draft(add["sympathy_with_problem"].format(problem=problem)))
+        elif message_known:  # no placeholder for what the message says, if not in its words
+            opening.append(_Part.draft(add["sympathy_plain"]))
         else:
             forms = (rubric.steps["sympathize"].rewrite_add, add["sympathy_plain"])
             opening.append(_Part(forms, _PROBLEM))
@@ -619,10 +633,12 @@ def _next_step(
     unchanged = " ".join(s.text for s in sentences if s.unchanged)
     if act.score == 2 and any(evidence in unchanged for evidence in act.evidence):
         return []
-    steps = [s for s in kept if rules.company_step.search(_folded(s))]
-    if any(rules.time.search(_folded(s)) for s in steps):
+    stepped = [bool(rules.company_step.search(_folded(sentence))) for sentence in kept]
+    timed = [bool(rules.time.search(_folded(sentence))) for sentence in kept]
+    # A time in the step's sentence or the next one ("I'll call you back. Expect it by 3pm.")
+    if any(step and (timed[i] or timed[i + 1 : i + 2] == [True]) for i, step in enumerate(stepped)):
         return []
-    if steps or any(sentence.adds for sentence in sentences):
+    if any(stepped) or any(sentence.adds for sentence in sentences):
         return [_Part(tuple(rules.add["when_only"]), _TIME)]
     forms = (rubric.steps["act"].rewrite_add, *rules.add["step_and_when_shorter"])
     return [_Part(forms, _STEP)]

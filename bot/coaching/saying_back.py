@@ -17,6 +17,7 @@ from typing import Any, Self
 from bot.coaching.text import ReplyText
 
 _PICTOGRAPH = r"[\u2600-\u27bf\U0001f000-\U0001faff]\ufe0f?"
+_EDGES = ",.!?;:'\"()"
 
 
 def compiled(patterns: str | list[str]) -> re.Pattern[str]:
@@ -33,6 +34,7 @@ class ProblemRules:
     cues: re.Pattern[str]
     unusable: re.Pattern[str]
     questions: tuple[tuple[re.Pattern[str], str], ...]  # a question and the statement it makes
+    rephrase: tuple[tuple[re.Pattern[str], str], ...]  # said back otherwise, and how
     leading: re.Pattern[str]
     subjects: frozenset[str]
     lowercase_first: frozenset[str]
@@ -50,6 +52,10 @@ class ProblemRules:
             questions=tuple(
                 (compiled(question["pattern"]), question["says"]) for question in data["questions"]
             ),
+            rephrase=tuple(
+                (compiled(rephrasing["pattern"]), rephrasing["says"])
+                for rephrasing in data["rephrase"]
+            ),
             leading=compiled(data["leading"]),
             subjects=frozenset(data["subjects"]),
             lowercase_first=frozenset(data["lowercase_first"]),
@@ -61,15 +67,20 @@ class ProblemRules:
 
 
 def problem_in_their_words(
-    rules: ProblemRules, message: str | None, unsaid: Iterable[re.Pattern[str]]
+    rules: ProblemRules,
+    message: str | None,
+    unsaid: Iterable[re.Pattern[str]],
+    unsayable: Iterable[re.Pattern[str]] = (),
 ) -> str | None:
     """What went wrong, from the customer's message, as the agent says it back ("your order never
     arrived"); None when no short statement of a problem is there to say back. A sentence matching
-    `unsaid` (orders to the grader, an admitted fault) is never said back."""
+    `unsaid` (orders to the grader, an admitted fault) is never said back, nor a problem that, said
+    back, would match `unsayable` (the rubric's trigger wordings)."""
     if not message:
         return None
     plain = ReplyText(message)
     unsaid = [rules.unusable, *unsaid]
+    unsayable = list(unsayable)
     for sentence in plain.sentences:
         said = plain.original[sentence.start : sentence.end]
         folded = plain.folded[sentence.start : sentence.end]
@@ -77,7 +88,7 @@ def problem_in_their_words(
             continue  # links, profanity, orders to the grader, an admitted fault
         for clause in re.split(r"[,;:]\s+|\s+[\u2013\u2014-]\s+|\s+but\s+", said.strip()):
             problem = _said_back(rules, clause)
-            if problem:
+            if problem and not any(p.search(ReplyText(problem).folded) for p in unsayable):
                 return problem
     return None
 
@@ -86,7 +97,7 @@ def _said_back(rules: ProblemRules, clause: str) -> str | None:
     asked = clause.rstrip().endswith("?")
     clause = re.sub(r"@\w+|\[[^\]]*\]", "", clause)
     clause = re.sub(rf"(?:{_PICTOGRAPH})+", "", clause).strip(' .!?,;:"')
-    clause = rules.leading.sub("", clause.lower() if clause.isupper() else clause)
+    clause = rules.leading.sub("", _unshouted(clause))
     words = clause.split()
     if not words or len(words) > rules.max_words:
         return None
@@ -100,10 +111,24 @@ def _said_back(rules: ProblemRules, clause: str) -> str | None:
     if not rules.cues.search(clause.lower()):
         return None
     said = _swapped(rules, " ".join(clause.split()))
+    for pattern, says in rules.rephrase:  # "you can't log in" -> "you haven't been able to…"
+        said = pattern.sub(says, said)
     first = said.split(" ", 1)[0].lower()
     if first in rules.lowercase_first or first in rules.swap.values():
         said = said[:1].lower() + said[1:]
     return said
+
+
+def _unshouted(clause: str) -> str:
+    """The customer's ALL CAPS in lowercase (said back, they would shout at the customer): every
+    capitalised word of four letters or more, and all of them when most of the clause shouts."""
+    words = clause.split(" ")
+    shouted = [word for word in words if word.isupper() and len(word.strip(_EDGES)) > 1]
+    everything = len(shouted) * 2 > len(words)
+    return " ".join(
+        word.lower() if word in shouted and (everything or len(word.strip(_EDGES)) > 3) else word
+        for word in words
+    )
 
 
 def _stated(rules: ProblemRules, clause: str) -> str | None:
