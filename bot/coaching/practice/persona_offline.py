@@ -67,7 +67,16 @@ def _fillable(pools: Sequence[Sequence[str]], fields: dict[str, str]) -> list[li
 
 
 def _said(line: str, fields: dict[str, str]) -> str:
-    said = line.format(**fields)
+    """The line filled in; a value that starts a sentence ("Okay. {offers}.") starts with a
+    capital."""
+    said = ""
+    for literal, name, _, _ in Formatter().parse(line):
+        said += literal
+        if name is not None:
+            value = fields[name]
+            if not said.strip() or said.rstrip().endswith((".", "!", "?")):
+                value = value[:1].upper() + value[1:]
+            said += value
     return said[:1].upper() + said[1:]
 
 

@@ -163,3 +163,15 @@ def test_every_built_in_offer_says_how_the_customer_names_it(library):
     for scenario in library.scenarios.values():
         for offer in scenario.offers.may:
             assert offer.heard and offer.said, (scenario.id, offer.offer)
+
+
+def test_offers_named_at_the_start_of_a_sentence_start_with_a_capital(make_roleplay):
+    roleplay = make_roleplay("hotel-anniversary-room-not-honoured", Difficulty.mild, seed="x")
+
+    played = roleplay.reply(
+        "I'm so sorry, that's on us and I know how disappointing this is on your anniversary. "
+        "I've moved you to our partial sea-view room tonight and booked the suite for tomorrow."
+    )
+
+    assert played.status is SessionStatus.satisfied
+    assert "Thank you. The room tonight and the suite tomorrow." in played.customer.text
