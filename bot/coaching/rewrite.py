@@ -113,17 +113,15 @@ class RewriteRules:
 @cache
 def load_rewrite_rules() -> RewriteRules:
     data = tomllib.loads(critique_data("rewrite.toml"))
+    leave_out = tuple(
+        LeaveOut(
+            rule["name"], compiled(rule["patterns"]), rule.get("adds"), rule.get("sentence", False)
+        )
+        for rule in data["leave_out"]
+    )
     return RewriteRules(
         placeholder_limit=data["placeholder_limit"],
-        leave_out=tuple(
-            LeaveOut(
-                rule["name"],
-                compiled(rule["patterns"]),
-                rule.get("adds"),
-                rule.get("sentence", False),
-            )
-            for rule in data["leave_out"]
-        ),
+        leave_out=leave_out,
         team=compiled(data["team"]),
         team_unknown=data["team_unknown"],
         team_unknown_plain=data["team_unknown_plain"],
@@ -305,6 +303,8 @@ def repeated_characters(text: ReplyText) -> set[int]:
     # A piece said again straight after itself repeats its first two words ("no no no" too):
     # where each pair of words is said next is where a repeat of the piece from there can start.
     pairs = list(itertools.pairwise(words))
+    if len(set(pairs)) == len(pairs):
+        return gone  # no pair of words said twice: nothing repeated (most replies)
     following: list[int | None] = [None] * len(pairs)
     last_seen: dict[tuple[str, str], int] = {}
     for at in range(len(pairs) - 1, -1, -1):

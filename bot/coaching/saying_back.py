@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
+from bot.coaching.rubric import _compile as compile_patterns
 from bot.coaching.text import ReplyText
 
 _PICTOGRAPH = r"[\u2600-\u27bf\U0001f000-\U0001faff]\ufe0f?"
@@ -21,9 +22,9 @@ _EDGES = ",.!?;:'\"()"
 
 
 def compiled(patterns: str | list[str]) -> re.Pattern[str]:
-    """One regex matching any of `patterns` (the TOML lists of the rewrite's data)."""
-    patterns = [patterns] if isinstance(patterns, str) else patterns
-    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+    """One regex matching any of `patterns` (the TOML lists of the rewrite's data), arranged for
+    speed as the rubric's are."""
+    return compile_patterns([patterns] if isinstance(patterns, str) else patterns)
 
 
 @dataclass(frozen=True)
