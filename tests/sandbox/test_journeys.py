@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from bot.coaching.practice.scenarios import load_scenarios
+
 pytestmark = pytest.mark.browser
 
 GOOD_REPLY = (
@@ -55,6 +57,16 @@ def test_practice_moves_the_mood_meter_and_ends_with_a_scorecard(page, screensho
     if "Scorecard" not in page.locator("#thread").inner_text():
         send(page, "/practice end")
     thread.get_by_text(re.compile("Scorecard")).first.wait_for()
+    # No phantom offer: the customer names back only the card's offers the replies made.
+    title = card.locator(".block-header").inner_text().removeprefix("Practice: ")
+    scenario = next(s for s in load_scenarios().scenarios.values() if s.title == title)
+    made = {h.index for reply in (GOOD_REPLY, BETTER_REPLY) for h in scenario.offers_made(reply)}
+    customer = " ".join(
+        thread.locator(".msg").filter(has=page.locator(".glyph.square")).all_inner_texts()
+    ).lower()
+    for index, offer in enumerate(scenario.offers.may):
+        if index not in made:
+            assert offer.said.lower() not in customer, offer.said
     thread.get_by_text("calmer by").last.scroll_into_view_if_needed()
     screenshot(page, "practice")
 
