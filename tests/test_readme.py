@@ -34,3 +34,10 @@ def test_ci_runs_the_readme_test_command() -> None:
     test_command = re.search(r"\*\*Install and run the tests\*\*.*?```sh\n(.+?)\n```", README, re.S)
     assert test_command is not None
     assert test_command.group(1) in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_development_section_says_where_the_eval_data_is_found_and_what_skips() -> None:
+    development = README.split("## Development", 1)[1]
+    assert "`$ASAP_SHARED_DIR/eval`" in development and "`../shared/eval`" in development
+    skipping = re.findall(r"`(tests/[\w/]+\.py)`", development)
+    assert len(skipping) == 3 and all((ROOT / name).is_file() for name in skipping)

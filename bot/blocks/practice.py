@@ -145,7 +145,7 @@ def scenario_card(scenario: Scenario, difficulty: Difficulty) -> dict[str, Any]:
     persona, facts = scenario.persona, scenario.facts
     happened = [card["happened"].format(summary=escape(facts.summary))]
     happened += [f"• {escape(detail)}" for detail in facts.details]
-    offers = [card["may"], *(f"• {escape(offer)}" for offer in scenario.offers.may)]
+    offers = [card["may"], *(f"• {escape(offer.offer)}" for offer in scenario.offers.may)]
     if scenario.offers.may_not:
         offers.append(card["may_not"])
         offers += [f"• {escape(offer.what)}" for offer in scenario.offers.may_not]
@@ -225,6 +225,7 @@ def scorecard_message(scorecard: Scorecard) -> dict[str, Any]:
         section(s["steps"].format(averages=_step_averages(scorecard.step_averages))),
         *(section(text) for text in _highlights(scorecard)),
         section(_triggers_text(scorecard)),
+        *(section(text) for text in _offers_texts(scorecard)),
         section(s["next"].format(advice=escape(scorecard.practise_next))),
         _button(TRY_AGAIN_ACTION, t["buttons"]["try_again"], try_again, "primary"),
     ]
@@ -273,6 +274,31 @@ def _triggers_text(scorecard: Scorecard) -> str:
         if use.better:
             lines.append(f"   _{escape(use.better)}_")
     return "\n".join(lines)
+
+
+def _offers_texts(scorecard: Scorecard) -> list[str]:
+    """Which of the card's offers were made (and in which reply), and the promises the card
+    rules out; nothing for a scorecard stored before offers were recorded."""
+    s = texts()["scorecard"]
+    offers = [
+        s["offer_made"].format(offer=escape(made.offer), number=made.reply_number)
+        for made in scorecard.offers_made
+    ]
+    offers += [
+        s["offer_not_made"].format(offer=escape(offer)) for offer in scorecard.offers_not_made
+    ]
+    said = ["\n".join([s["offers"], *offers])] if offers else []
+    promises = [
+        s["ruled_out_promise"].format(
+            number=promise.reply_number,
+            quote=inline(promise.quote, QUOTE_LIMIT),
+            what=escape(promise.what),
+        )
+        for promise in scorecard.promises_ruled_out
+    ]
+    if promises:
+        said.append("\n".join([s["ruled_out"], *promises]))
+    return said
 
 
 def _step_averages(averages: dict[str, float]) -> str:

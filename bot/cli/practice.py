@@ -157,7 +157,7 @@ def play_script(roleplay: Roleplay, replies: Iterable[str], *, as_json: bool) ->
             print(f"(not played: {not_read})", file=sys.stderr)
             continue
         turns.append(
-            {"agent": reply, "customer": played.customer.text, "mood": played.change.after}
+            _turn_json(roleplay.scenario, reply, played.customer.text, played.change.after)
         )
         if not as_json:
             print(f"\nyou> {reply}")
@@ -195,6 +195,19 @@ def play_interactively(roleplay: Roleplay) -> int:
     roleplay.finish(SessionStatus.ended)
     print(render_scorecard(_scorecard(roleplay)))
     return 0
+
+
+def _turn_json(scenario: Scenario, reply: str, customer: str, mood: int) -> dict[str, Any]:
+    """One exchange, with the card's offers the reply made and the promises it broke."""
+    return {
+        "agent": reply,
+        "customer": customer,
+        "mood": mood,
+        "offers_made": [scenario.offers.may[h.index].offer for h in scenario.offers_made(reply)],
+        "promises_ruled_out": [
+            scenario.offers.may_not[h.index].what for h in scenario.promises_ruled_out(reply)
+        ],
+    }
 
 
 def _scorecard(roleplay: Roleplay) -> Scorecard:
@@ -243,5 +256,12 @@ def render_scorecard(scorecard: Scorecard) -> str:
     for trigger in scorecard.triggers:
         times = "1 reply" if trigger.replies == 1 else f"{trigger.replies} replies"
         lines.append(f'Trigger {trigger.kind} in {times}: "{trigger.first_quote}"')
+    for made in scorecard.offers_made:
+        lines.append(f"Offer made (reply #{made.reply_number}): {made.offer}")
+    lines += [f"Offer not made: {offer}" for offer in scorecard.offers_not_made]
+    for promise in scorecard.promises_ruled_out:
+        lines.append(
+            f'Ruled-out promise (reply #{promise.reply_number}): "{promise.quote}" ({promise.what})'
+        )
     lines.append(f"Practise next: {scorecard.practise_next}")
     return "\n".join(lines)

@@ -338,5 +338,11 @@ class OfflineCritiqueEngine:
             self.rubric.way_out, request, reading.creditable, unique_triggers(found)
         )
         return compose_critique(
-            self.rubric, reading.text, steps, found, way_out, engine=EngineName.offline
+            self.rubric,
+            reading.text,
+            steps,
+            found,
+            way_out,
+            engine=EngineName.offline,
+            customer_message=request.customer_message,
         )

@@ -27,7 +27,10 @@ STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
+# Paths a browser asks for by itself, and the static file that answers each.
+WELL_KNOWN = {"/": "index.html", "/favicon.ico": "favicon.svg"}
 SHORTCUTS = [{"callback_id": "critique_message", "name": "Critique with ASAP"}]
 COMMANDS = ["/practice"]
 MAX_BODY = 1_000_000
@@ -346,7 +349,7 @@ def _handler_class(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
             if url.path == "/api/events":
                 self._events()
                 return
-            name = "index.html" if url.path == "/" else url.path.removeprefix("/static/")
+            name = WELL_KNOWN.get(url.path) or url.path.removeprefix("/static/")
             suffix = "." + name.rsplit(".", 1)[-1] if "." in name else ""
             resource = static.joinpath(name)
             if "/" in name or suffix not in STATIC_TYPES or not resource.is_file():

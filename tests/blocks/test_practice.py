@@ -22,7 +22,13 @@ from bot.blocks.practice import (
 )
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.scenarios import Family, ScenarioLibrary, parse_scenario
-from bot.coaching.practice.scorecard import ReplyHighlight, Scorecard, TriggerUse
+from bot.coaching.practice.scorecard import (
+    OfferMade,
+    ReplyHighlight,
+    RuledOutPromise,
+    Scorecard,
+    TriggerUse,
+)
 from bot.coaching.practice.service import PracticeStats
 from bot.store.models import SessionStatus
 
@@ -93,6 +99,13 @@ def scorecard(**changes) -> Scorecard:
         worst_reply=ReplyHighlight(reply_number=1, quote=PING, overall=10, mood_change=5),
         triggers=[
             TriggerUse(kind="calm_down", replies=1, first_quote="Calm down.", better="Name it.")
+        ],
+        offers_made=[
+            OfferMade(offer="A replacement by Friday", reply_number=3, quote="I'll send one")
+        ],
+        offers_not_made=["A refund of the delivery fee <!here>"],
+        promises_ruled_out=[
+            RuledOutPromise(what="A full refund and keeping the goods", reply_number=2, quote=PING)
         ],
         practise_next='Drop "calm down".',
     )
@@ -182,6 +195,22 @@ def test_scorecard(snapshot_json) -> None:
 
 def test_a_scorecard_without_triggers_or_a_worst_reply(snapshot_json) -> None:
     assert scorecard_message(scorecard(triggers=[], worst_reply=None)) == snapshot_json
+
+
+def test_the_scorecard_says_which_offers_were_made_and_which_promises_broke_the_card() -> None:
+    text = json.dumps(scorecard_message(scorecard()), ensure_ascii=False)
+    assert "A replacement by Friday: made in reply 3" in text
+    assert "A refund of the delivery fee &lt;!here&gt;: not offered" in text
+    assert "Reply 2:" in text and "A full refund and keeping the goods" in text
+    assert "<!here>" not in text and "<!channel>" not in text
+
+
+def test_a_scorecard_stored_before_offers_were_recorded_shows_none() -> None:
+    stored = scorecard().model_dump(mode="json")
+    for key in ("offers_made", "offers_not_made", "promises_ruled_out"):
+        del stored[key]
+    text = json.dumps(scorecard_message(Scorecard.model_validate(stored)))
+    assert "The card's offers" not in text and "rules it out" not in text
 
 
 def test_scenario_list_groups_by_family(snapshot_json, scenario) -> None:

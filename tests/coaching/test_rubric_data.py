@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.coaching.critique import STEPS, TriggerKind
+from bot.coaching.rewrite import load_rewrite_rules
 from bot.coaching.rubric import critique_data, load_rubric
 
 
@@ -27,9 +28,14 @@ def test_every_trigger_kind_has_a_rule_with_why_and_better():
 def test_rewrite_sentences_mark_unknowns_as_placeholders():
     rubric = load_rubric()
     assert "[when?]" in rubric.steps["act"].rewrite_add
-    for rule in rubric.triggers:
-        assert rule.adds is None or "[" in rule.adds
+    for rule in rubric.triggers:  # {team}: the team the draft names, else a placeholder
+        assert rule.adds is None or "[" in rule.adds or "{team}" in rule.adds
     assert "{details}" in rubric.kept_facts and rubric.kept_facts.startswith("[")
+    rewrite = load_rewrite_rules()
+    assert rewrite.team_unknown.startswith("[") and rewrite.placeholder_limit == 2
+    assert all(
+        "[" not in form for form in (rewrite.add["sympathy_plain"], rewrite.team_unknown_plain)
+    )
 
 
 def test_the_llm_system_prompt_declares_untrusted_data():

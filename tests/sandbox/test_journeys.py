@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from bot.coaching.practice.scenarios import load_scenarios
+
 pytestmark = pytest.mark.browser
 
 GOOD_REPLY = (
@@ -45,14 +47,28 @@ def test_practice_moves_the_mood_meter_and_ends_with_a_scorecard(page, screensho
     page.wait_for_function("() => document.querySelectorAll('#thread .msg').length >= 4")
     send(page, BETTER_REPLY, box="thread-box")
     page.wait_for_function("() => document.querySelectorAll('#thread .msg').length >= 6")
-    moods = [int(m) for m in re.findall(r"Anger \S+ (\d+)/100", thread.inner_text())]
+    moods = [int(m) for m in re.findall(r"Anger\s+(\d+)/100", thread.inner_text())]
     assert len(moods) >= 3 and moods[-1] < moods[0], moods
+    # The meter is drawn with CSS, not emoji, so it shows without a colour-emoji font.
+    last_meter = thread.locator(".block-context").last
+    assert last_meter.locator(".glyph.square").count() == 5
+    assert "\U0001f7e5" not in thread.inner_text() and "\u2b1c" not in thread.inner_text()
 
     if "Scorecard" not in page.locator("#thread").inner_text():
         send(page, "/practice end")
     thread.get_by_text(re.compile("Scorecard")).first.wait_for()
     # The scorecard comes in its own post, just after the last answer: let the thread settle.
     page.wait_for_timeout(500)
+    # No phantom offer: the customer names back only the card's offers the replies made.
+    title = card.locator(".block-header").inner_text().removeprefix("Practice: ")
+    scenario = next(s for s in load_scenarios().scenarios.values() if s.title == title)
+    made = {h.index for reply in (GOOD_REPLY, BETTER_REPLY) for h in scenario.offers_made(reply)}
+    customer = " ".join(
+        thread.locator(".msg").filter(has=page.locator(".glyph.square")).all_inner_texts()
+    ).lower()
+    for index, offer in enumerate(scenario.offers.may):
+        if index not in made:
+            assert offer.said.lower() not in customer, offer.said
     thread.get_by_text("calmer by").last.scroll_into_view_if_needed()
     screenshot(page, "practice")
 

@@ -19,13 +19,11 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.coaching.critique import Critique, StepName, TriggerKind
-from bot.coaching.text import ReplyText
 
 MAX_MOOD = 100
 Mood = Annotated[int, Field(ge=0, le=MAX_MOOD)]
 Weight = Annotated[float, Field(ge=0)]
 _CALMING_STEPS: tuple[StepName, ...] = ("apologize", "sympathize", "responsibility")
-_NEGATION = re.compile(r"\b(?:not|no|never|can't|cannot|can not|won't|unable|isn't|aren't)\b")
 _QUOTE_LIMIT = 80
 
 
@@ -156,10 +154,11 @@ def read_signals(
     reply: str,
     *,
     customer_at_fault: bool,
-    forbidden_offers: Sequence[str],
+    ruled_out_promise: str | None,
     earlier: Sequence[EarlierReply],
     repeat_similarity: float,
 ) -> ReplySignals:
+    """`ruled_out_promise`: the agent's words promising what the scenario rules out, if any."""
     steps = {name: verdict.score for name, verdict in critique.steps.items()}
     blame = [t for t in critique.triggers if t.kind is TriggerKind.blame_customer]
     non_answer = steps["act"] < 2
@@ -170,24 +169,10 @@ def read_signals(
         customer_at_fault=customer_at_fault,
         cornered=customer_at_fault and bool(blame) and not critique.way_out.offered,
         way_out_offered=customer_at_fault and critique.way_out.offered,
-        overpromise=find_overpromise(reply, forbidden_offers),
+        overpromise=ruled_out_promise,
         repeats=count_repeats(reply, earlier, repeat_similarity) if non_answer else 0,
         vague_quote=_short(critique.steps.act.evidence[0]) if steps["act"] == 1 else None,
     )
-
-
-def find_overpromise(reply: str, forbidden_offers: Sequence[str]) -> str | None:
-    """The first forbidden offer the reply makes: in a sentence that does not negate it, since
-    "I can't offer a full refund" keeps the rules rather than breaking them."""
-    text = ReplyText(reply)
-    for span in text.sentences:
-        sentence = text.folded[span.start : span.end]
-        if _NEGATION.search(sentence):
-            continue
-        for offer in forbidden_offers:
-            if offer.lower() in sentence:
-                return offer
-    return None
 
 
 def _normalised(text: str) -> str:

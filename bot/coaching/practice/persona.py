@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.coaching.practice.mood import Difficulty, MoodBand, Reaction
-from bot.coaching.practice.scenarios import Scenario
+from bot.coaching.practice.scenarios import ForbiddenOffer, Offer, Scenario
 from bot.store.models import SessionStatus, TurnRole
 
 
@@ -34,10 +34,24 @@ class Cue:
     status: SessionStatus
     reaction: Reaction | None = None  # None: the opening message
     quote: str | None = None  # the agent's words the reaction may quote back
+    # The card's offers the agent made: in the whole session so far, and in the last reply.
+    offers_made: tuple[Offer, ...] = ()
+    offered_now: tuple[Offer, ...] = ()
+    # A promise in the last reply that the card rules out, and the agent's words making it.
+    ruled_out: tuple[ForbiddenOffer, str] | None = None
 
     @property
     def previous_customer_lines(self) -> list[str]:
         return [turn.text for turn in self.transcript if turn.role is TurnRole.customer]
+
+    @property
+    def still_missing(self) -> str | None:
+        """What the customer asks about next: the first need no offer made so far has met."""
+        met = {offer.ask for offer in self.offers_made}
+        return next(
+            (offer.ask for offer in self.scenario.offers.may if offer.ask and offer.ask not in met),
+            None,
+        )
 
 
 class Persona(Protocol):

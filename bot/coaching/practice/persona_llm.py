@@ -170,9 +170,22 @@ class LlmPersona:
             transcript=_transcript(cue.transcript, cue.scenario.persona.name, redactor),
             feeling=self.prompts["feelings"][cue.band.value],
             reaction=reaction.substitute(quote=redactor.redact(cue.quote) or ""),
+            offers=self._offers(cue, redactor),
             instruction=instruction,
             suggestion=suggestion,
         )
+
+    def _offers(self, cue: Cue, redactor: Redactor) -> str:
+        """Which offers the agent made, what is still missing, and a promise to test."""
+        texts = self.prompts["offers"]
+        made = "; ".join(offer.said or offer.offer for offer in cue.offers_made)
+        lines = [Template(texts["made"]).substitute(made=made) if made else texts["none"]]
+        if cue.still_missing:
+            lines.append(Template(texts["missing"]).substitute(ask=cue.still_missing))
+        if cue.ruled_out:
+            quote = redactor.redact(cue.ruled_out[1]) or ""
+            lines.append(Template(texts["ruled_out"]).substitute(quote=quote))
+        return "\n".join(lines)
 
 
 def _reason(error: Exception) -> str:

@@ -23,16 +23,19 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.coaching.practice.mood import Difficulty, MoodRules, Reaction
+from bot.coaching.practice.offers import Heard, Wording, heard, own_wordings
 from bot.prompt_files import read_toml
 
 log = logging.getLogger(__name__)
 
 SCENARIO_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,127}$")
-QUOTE_FIELD = "quote"
+QUOTE_FIELD, OFFERS_FIELD, ASK_FIELD = "quote", "offers", "ask"
 # Reactions that have the agent's own words to quote back with {quote}.
 QUOTING_REACTIONS = frozenset(
     {Reaction.cornered, Reaction.trigger, Reaction.overpromise, Reaction.vague}
 )
+# Lines that may name the card's offers the agent made, with {offers} ("the hire car and the taxi").
+OFFER_NAMING_REACTIONS = frozenset({Reaction.progress})
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 Line = Annotated[str, Field(min_length=1)]
@@ -68,31 +71,104 @@ class Facts(_Data):
     details: list[Line] = Field(default_factory=list)
 
 
+class Offer(_Data):
+    """One offer the agent may make: how the customer hears it, names it and misses it."""
+
+    offer: str = Field(min_length=1, description="The offer, as the scenario card shows it.")
+    heard: list[Line] = Field(
+        default_factory=list,
+        description="Wordings that make it (prompts/practice/offers.toml); none: two of the "
+        "offer's own first words in one sentence.",
+    )
+    said: str | None = Field(
+        None, min_length=1, description='How the customer names it back: "the hire car".'
+    )
+    ask: str | None = Field(
+        None,
+        min_length=1,
+        description="What the customer asks while it is not offered; offers meeting the same "
+        "need share the same ask.",
+    )
+    thanks: list[Line] = Field(
+        default_factory=list,
+        description="What the customer may say when it is just offered (no detail, such as a "
+        "time, that the agent's words might not have given).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_text(cls, data: Any) -> Any:
+        return {"offer": data} if isinstance(data, str) else data
+
+    def wordings(self) -> list[Wording]:
+        if not self.heard:
+            return own_wordings(self.offer)
+        return [Wording.parse(wording) for wording in self.heard]
+
+
 class ForbiddenOffer(_Data):
     what: str = Field(min_length=1, description="What the agent may not offer, and why.")
     phrases: list[Line] = Field(
-        min_length=1, description="Wordings that make that offer (matched case-insensitively)."
+        min_length=1, description="Wordings that make that offer (prompts/practice/offers.toml)."
     )
+    challenge: list[Line] = Field(
+        default_factory=list,
+        description="How the customer tests that promise; may quote the agent with {quote}.",
+    )
+
+    @model_validator(mode="after")
+    def _challenge_quotes_only(self) -> Self:
+        for line in self.challenge:
+            unknown = placeholders(line) - {QUOTE_FIELD}
+            if unknown:
+                raise ValueError(f"challenge line {line!r} uses unknown placeholder(s) {unknown}")
+        return self
+
+    def wordings(self) -> list[Wording]:
+        return [Wording.parse(phrase) for phrase in self.phrases]
 
 
 class Offers(_Data):
-    may: list[Line] = Field(min_length=1)
+    may: list[Offer] = Field(min_length=1)
     may_not: list[ForbiddenOffer] = Field(default_factory=list)
 
 
-class Lines(_Data):
-    """Scenario-specific customer lines per mood band and outcome, added to the generic ones."""
+class BandLines(_Data):
+    """Lines per mood band (how the customer leaves when the turn limit is reached)."""
 
     calming: list[Line] = Field(default_factory=list)
     upset: list[Line] = Field(default_factory=list)
     angry: list[Line] = Field(default_factory=list)
     furious: list[Line] = Field(default_factory=list)
-    satisfied: list[Line] = Field(default_factory=list)
-    gave_up: list[Line] = Field(default_factory=list)
 
     def named(self, name: str) -> list[str]:
-        """The lines of a mood band or an ending, by its name."""
+        """The lines of a mood band (or, for `Lines`, an ending), by its name."""
         return getattr(self, name)
+
+
+class Lines(BandLines):
+    """Scenario-specific customer lines per mood band and outcome, added to the generic ones.
+    `satisfied` lines may name the offers the agent made with {offers}."""
+
+    satisfied: list[Line] = Field(default_factory=list)
+    gave_up: list[Line] = Field(default_factory=list)
+    turn_limit: BandLines = Field(default_factory=BandLines)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> Self:
+        pools = {name: getattr(self, name) for name in ("calming", "upset", "angry", "furious")}
+        pools |= {"gave_up": self.gave_up, "satisfied": self.satisfied}
+        pools |= {f"turn_limit.{band}": lines for band, lines in self.turn_limit}
+        for name, lines in pools.items():
+            allowed = {OFFERS_FIELD} if name == "satisfied" else set()
+            for line in lines:
+                unknown = placeholders(line) - allowed
+                if unknown:
+                    raise ValueError(
+                        f"{name} line {line!r} uses unknown placeholder(s) {sorted(unknown)}; "
+                        f"allowed: {sorted(allowed) or 'none'}"
+                    )
+        return self
 
 
 class Reactions(_Data):
@@ -114,6 +190,7 @@ class Reactions(_Data):
     def _known_placeholders(self) -> Self:
         for reaction in Reaction:
             allowed = {QUOTE_FIELD} if reaction in QUOTING_REACTIONS else set()
+            allowed |= {OFFERS_FIELD} if reaction in OFFER_NAMING_REACTIONS else set()
             for line in self.for_reaction(reaction):
                 unknown = placeholders(line) - allowed
                 if unknown:
@@ -129,6 +206,15 @@ class PersonaLines(_Data):
 
     lines: Lines
     reactions: Reactions
+    asked_again: list[Line] = Field(
+        min_length=1, description="Asking again what is still missing: {ask} is the question."
+    )
+
+    @model_validator(mode="after")
+    def _asks(self) -> Self:
+        if any(placeholders(line) != {ASK_FIELD} for line in self.asked_again):
+            raise ValueError("every asked_again line says the question once, as {ask}")
+        return self
 
 
 class Scenario(_Data):
@@ -164,9 +250,13 @@ class Scenario(_Data):
             )
         return self
 
-    @property
-    def forbidden_phrases(self) -> list[str]:
-        return [phrase for offer in self.offers.may_not for phrase in offer.phrases]
+    def offers_made(self, reply: str) -> list[Heard]:
+        """The card's offers (`offers.may`) the reply makes, in the reply's order."""
+        return heard([offer.wordings() for offer in self.offers.may], reply)
+
+    def promises_ruled_out(self, reply: str) -> list[Heard]:
+        """The offers the card rules out (`offers.may_not`) that the reply makes all the same."""
+        return heard([offer.wordings() for offer in self.offers.may_not], reply)
 
     def start_mood(self, difficulty: Difficulty) -> int:
         return self.mood.difficulty[difficulty].start_mood

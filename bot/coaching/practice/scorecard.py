@@ -33,6 +33,18 @@ class TriggerUse(BaseModel):
     better: str
 
 
+class OfferMade(BaseModel):
+    offer: str = Field(description="The offer, as the scenario card words it.")
+    reply_number: int = Field(description="The first reply that made it.")
+    quote: str = Field(description="The agent's words that made it.")
+
+
+class RuledOutPromise(BaseModel):
+    what: str = Field(description="What the card says may not be offered, and why.")
+    reply_number: int
+    quote: str = Field(description="The agent's words that promised it.")
+
+
 class Scorecard(BaseModel):
     scenario_id: str
     scenario_title: str
@@ -48,6 +60,14 @@ class Scorecard(BaseModel):
     best_reply: ReplyHighlight | None
     worst_reply: ReplyHighlight | None = Field(description="None unless it differs from best.")
     triggers: list[TriggerUse]
+    # Defaults: scorecards stored before these were recorded still load.
+    offers_made: list[OfferMade] = Field(default_factory=list)
+    offers_not_made: list[str] = Field(
+        default_factory=list, description="The card's offers no reply made."
+    )
+    promises_ruled_out: list[RuledOutPromise] = Field(
+        default_factory=list, description="Promises the card says may not be made."
+    )
     practise_next: str
 
 
@@ -81,6 +101,31 @@ def _trigger_uses(replies: Sequence[Turn], advice: dict[str, str]) -> list[Trigg
     ]
 
 
+def _offers(
+    scenario: Scenario, replies: Sequence[Turn]
+) -> tuple[list[OfferMade], list[str], list[RuledOutPromise]]:
+    """Which of the card's offers the replies made (first time each), which none made, and the
+    promises they made that the card rules out."""
+    made: dict[int, OfferMade] = {}
+    ruled_out: list[RuledOutPromise] = []
+    for number, turn in enumerate(replies, start=1):
+        for heard in scenario.offers_made(turn.text):
+            offer = scenario.offers.may[heard.index].offer
+            made.setdefault(
+                heard.index, OfferMade(offer=offer, reply_number=number, quote=heard.quote)
+            )
+        ruled_out += [
+            RuledOutPromise(
+                what=scenario.offers.may_not[heard.index].what,
+                reply_number=number,
+                quote=heard.quote,
+            )
+            for heard in scenario.promises_ruled_out(turn.text)
+        ]
+    not_made = [offer.offer for index, offer in enumerate(scenario.offers.may) if index not in made]
+    return sorted(made.values(), key=lambda offer: offer.reply_number), not_made, ruled_out
+
+
 def step_averages(replies: Sequence[Turn]) -> dict[str, float]:
     if not replies:
         return {step: 0.0 for step in STEPS}
@@ -94,10 +139,13 @@ def _practise_next(
     replies: Sequence[Turn],
     averages: dict[str, float],
     triggers: list[TriggerUse],
+    ruled_out: list[RuledOutPromise],
     texts: dict[str, Any],
 ) -> str:
     if triggers:
         return triggers[0].better
+    if ruled_out:
+        return texts["ruled_out"].format(what=ruled_out[0].what)
     # Only at-fault scenarios record the way out; advise it when no reply ever offered one.
     way_outs = [t.step_scores[WAY_OUT] for t in replies if WAY_OUT in (t.step_scores or {})]
     if way_outs and not any(way_outs):
@@ -120,6 +168,7 @@ def build_scorecard(
     )
     best = _highlight(*ranked[-1]) if ranked else None
     worst = _highlight(*ranked[0]) if len(ranked) > 1 else None
+    made, not_made, ruled_out = _offers(scenario, replies)
     return Scorecard(
         scenario_id=scenario.id,
         scenario_title=scenario.title,
@@ -135,5 +184,8 @@ def build_scorecard(
         best_reply=best,
         worst_reply=worst,
         triggers=triggers,
-        practise_next=_practise_next(replies, averages, triggers, texts),
+        offers_made=made,
+        offers_not_made=not_made,
+        promises_ruled_out=ruled_out,
+        practise_next=_practise_next(replies, averages, triggers, ruled_out, texts),
     )

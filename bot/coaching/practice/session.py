@@ -6,6 +6,7 @@ stored turns for every reply, so a restart loses nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ from bot.coaching.practice.mood import (
     move_mood,
     read_signals,
 )
+from bot.coaching.practice.offers import Heard
 from bot.coaching.practice.persona import Cue, Persona, Turn
 from bot.coaching.practice.scenarios import Scenario
 from bot.store.models import SessionStatus, TurnRole
@@ -117,7 +119,7 @@ class Roleplay:
         """The customer's first message."""
         if self.turns:
             raise RuntimeError("the conversation has already started")
-        return self._customer_says(reaction_change=None)
+        return self._customer_says(None)
 
     def reply(self, text: str) -> PlayedTurn:
         if not self.is_active:
@@ -135,12 +137,13 @@ class Roleplay:
         )
         if critique.not_scored:
             raise ReplyNotRead(critique.not_scored)
-        signals = self._signals(critique, text)
+        ruled_out = next(iter(self.scenario.promises_ruled_out(text)), None)
+        signals = self._signals(critique, text, ruled_out.quote if ruled_out else None)
         change = move_mood(self.rules, self.difficulty, self.mood, signals)
         agent = Turn(TurnRole.agent, text, change.after, recorded_scores(critique, change, signals))
         self.turns.append(agent)
         self.status = self._status_after(signals, change)
-        customer = self._customer_says(reaction_change=change)
+        customer = self._customer_says(change, ruled_out)
         return PlayedTurn(agent, customer, change, self.status, truncated)
 
     def finish(self, status: SessionStatus) -> None:
@@ -148,7 +151,7 @@ class Roleplay:
         if self.is_active:
             self.status = status
 
-    def _signals(self, critique: Critique, text: str) -> ReplySignals:
+    def _signals(self, critique: Critique, text: str, ruled_out: str | None) -> ReplySignals:
         earlier = [
             EarlierReply(turn.text, acted=(turn.step_scores or {}).get("act") == 2)
             for turn in self.agent_turns
@@ -157,7 +160,7 @@ class Roleplay:
             critique,
             text,
             customer_at_fault=self.scenario.facts.customer_at_fault,
-            forbidden_offers=self.scenario.forbidden_phrases,
+            ruled_out_promise=ruled_out,
             earlier=earlier,
             repeat_similarity=self.rules.repeat_similarity,
         )
@@ -183,7 +186,13 @@ class Roleplay:
         said = [turn.text for turn in self.turns if turn.role is TurnRole.customer]
         return said[-1] if said else None
 
-    def _customer_says(self, reaction_change: MoodChange | None) -> Turn:
+    def _customer_says(
+        self, reaction_change: MoodChange | None, ruled_out: Heard | None = None
+    ) -> Turn:
+        """The customer's next message; `ruled_out`: a promise the last reply made that the card
+        rules out."""
+        card = self.scenario.offers
+        made = [[h.index for h in self.scenario.offers_made(t.text)] for t in self.agent_turns]
         cue = Cue(
             scenario=self.scenario,
             difficulty=self.difficulty,
@@ -194,6 +203,9 @@ class Roleplay:
             status=self.status,
             reaction=reaction_change.reaction if reaction_change else None,
             quote=reaction_change.quote if reaction_change else None,
+            offers_made=tuple(card.may[i] for i in dict.fromkeys(itertools.chain(*made))),
+            offered_now=tuple(card.may[i] for i in made[-1]) if made else (),
+            ruled_out=(card.may_not[ruled_out.index], ruled_out.quote) if ruled_out else None,
         )
         turn = Turn(TurnRole.customer, self.persona.speak(cue), self.mood)
         self.turns.append(turn)

@@ -12,6 +12,44 @@ const EMOJI = {
   memo: "📝", mag: "🔍", sparkles: "✨", calendar: "📅", clock930: "🕤", trophy: "🏆",
 };
 const ROLE_LABEL = { lead: "team lead (admin)", agent: "agent", customer: "customer" };
+// Many computers (most Linux ones) have no colour-emoji font: emoji are empty boxes there. So
+// the bot's own glyphs (the anger meter's squares, the step dots) are drawn with CSS, the page's
+// icons are inline SVG, and other emoji show as their :names: when the font is missing.
+const SHAPES = {
+  "\u{1F7E5}": "square red", "\u{1F7E7}": "square orange", "\u{1F7E8}": "square yellow",
+  "\u{1F7E9}": "square green", "\u2B1C": "square blank",
+  "\u{1F7E2}": "dot green", "\u{1F7E1}": "dot yellow", "\u{1F534}": "dot red",
+};
+const SHAPE = new RegExp(Object.keys(SHAPES).join("|"), "gu");
+const svg = (paths) => `<svg class="icon-svg" viewBox="0 0 16 16" aria-hidden="true" focusable="false">${paths}</svg>`;
+const ICONS = {
+  dm: svg('<path d="M2 3h12v8H7l-3 3v-3H2z"/>'),
+  home: svg('<path d="M2 8.5 8 3l6 5.5M4 7.5V14h8V7.5"/>'),
+  eye: svg('<path d="M1 8s2.6-4.5 7-4.5S15 8 15 8s-2.6 4.5-7 4.5S1 8 1 8z"/><circle cx="8" cy="8" r="2"/>'),
+  react: svg('<circle cx="7" cy="9" r="5.5"/><path d="M4.8 10.2c1.2 1.4 3.2 1.4 4.4 0M5.2 7.3h0M8.8 7.3h0M13 1.5v4M11 3.5h4"/>'),
+  reply: svg('<path d="M2 3h12v8H7l-3 3v-3H2zM5 6h6M5 8.5h4"/>'),
+  bolt: svg('<path d="M9.5 1 3.5 9h4l-1 6 6-8h-4z"/>'),
+};
+const COLOUR_EMOJI = colourEmojiShown();
+const EMOJI_NAMES = Object.fromEntries(Object.entries(EMOJI).map(([name, glyph]) => [glyph, name]));
+const KNOWN_EMOJI = new RegExp(Object.keys(EMOJI_NAMES).sort((a, b) => b.length - a.length).join("|"), "gu");
+
+// Whether this computer draws emoji in colour: a colour-emoji font paints a red square red,
+// a missing one leaves an outlined box in the text colour.
+function colourEmojiShown() {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 24;
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  if (!context) return false;
+  context.textBaseline = "top";
+  context.font = "20px sans-serif";
+  context.fillText("\u{1F7E5}", 0, 0);
+  const pixels = context.getImageData(0, 0, 24, 24).data;
+  for (let i = 0; i < pixels.length; i += 4) {
+    if (pixels[i + 3] > 128 && pixels[i] > 150 && pixels[i + 1] < 110 && pixels[i + 2] < 110) return true;
+  }
+  return false;
+}
 
 let state = null;
 let persona = localStorage.getItem("sandbox-persona") || "ana";
@@ -78,8 +116,16 @@ function channelName(id) {
   return channel ? channel.name : id;
 }
 
+// HTML for an emoji by its Slack name: the emoji itself, or its :name: without a colour font.
 function emoji(name) {
-  return EMOJI[name] || `:${name}:`;
+  return COLOUR_EMOJI && EMOJI[name] ? EMOJI[name] : `<span class="emoji-name">:${escapeHtml(name)}:</span>`;
+}
+
+// Escaped text with its glyphs made visible on any computer (see SHAPES).
+function glyphs(html) {
+  html = html.replace(SHAPE, (c) => `<span class="glyph ${SHAPES[c]}" aria-hidden="true"></span>`);
+  html = html.replace(/:([a-z0-9_+-]+):/g, (whole, name) => (EMOJI[name] ? emoji(name) : whole));
+  return COLOUR_EMOJI ? html : html.replace(KNOWN_EMOJI, (c) => emoji(EMOJI_NAMES[c]));
 }
 
 // Slack's mrkdwn: *bold*, _italic_, ~strike~, `code`, ```pre```, > quotes, <links|text>,
@@ -105,7 +151,7 @@ function mrkdwn(source) {
   html = html.replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, "$1<b>$2</b>");
   html = html.replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/g, "$1<i>$2</i>");
   html = html.replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,:;!?])/g, "$1<s>$2</s>");
-  html = html.replace(/:([a-z0-9_+-]+):/g, (whole, name) => (EMOJI[name] ? EMOJI[name] : whole));
+  html = glyphs(html);
   const lines = html.split("\n");
   const out = [];
   let quote = [];
@@ -122,7 +168,7 @@ function mrkdwn(source) {
 function textObject(object) {
   if (!object) return "";
   if (object.type === "mrkdwn") return mrkdwn(object.text || "");
-  return escapeHtml(object.text || "").replace(/:([a-z0-9_+-]+):/g, (w, n) => EMOJI[n] || w).replace(/\n/g, "<br>");
+  return glyphs(escapeHtml(object.text || "")).replace(/\n/g, "<br>");
 }
 
 function el(tag, className, html) {
@@ -310,6 +356,7 @@ function render() {
     }
   }
   select.value = persona;
+  $("emoji-note").hidden = COLOUR_EMOJI;
   $("day").textContent = `Sandbox day: ${new Date(state.day + "T12:00:00Z").toDateString()}`;
   const notice = $("notice");
   notice.hidden = !state.notice;
@@ -328,7 +375,7 @@ function renderSidebar() {
   apps.innerHTML = "";
   for (const channel of state.channels) {
     const item = el("li");
-    const label = channel.kind === "dm" ? `💬 ${escapeHtml(channel.name)}` : `# ${escapeHtml(channel.name)}`;
+    const label = `${channel.kind === "dm" ? ICONS.dm : "#"} ${escapeHtml(channel.name)}`;
     const button = el("button", channel.id === current ? "active" : "", label);
     button.type = "button";
     button.dataset.testid = `nav-${channel.kind === "dm" ? "dm" : channel.name}`;
@@ -338,7 +385,7 @@ function renderSidebar() {
     (channel.kind === "dm" ? apps : channels).appendChild(item);
   }
   const home = el("li");
-  const button = el("button", current === "home" ? "active" : "", "🏠 ASAP Coach Home");
+  const button = el("button", current === "home" ? "active" : "", `${ICONS.home} ASAP Coach Home`);
   button.type = "button";
   button.setAttribute("data-testid", "nav-home");
   button.addEventListener("click", () => go("home"));
@@ -363,7 +410,7 @@ function renderPane() {
   const stick = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   box.innerHTML = "";
   if (current === "home") {
-    head.innerHTML = "🏠 ASAP Coach <span class='about'>Home tab</span>";
+    head.innerHTML = `${ICONS.home} ASAP Coach <span class='about'>Home tab</span>`;
     composer.hidden = true;
     const home = el("div", "home");
     home.setAttribute("data-testid", "home");
@@ -377,7 +424,7 @@ function renderPane() {
   }
   composer.hidden = false;
   const channel = state.channels.find((c) => c.id === current);
-  head.innerHTML = `${channel.kind === "dm" ? "💬" : "#"} ${escapeHtml(channel.name)} <span class="about">${escapeHtml(channel.about)}</span>`;
+  head.innerHTML = `${channel.kind === "dm" ? ICONS.dm : "#"} ${escapeHtml(channel.name)} <span class="about">${escapeHtml(channel.about)}</span>`;
   $("message-box").placeholder = channel.kind === "dm" ? "Message ASAP Coach, or /practice …" : `Message #${channel.name}, or /practice …`;
   const conversation = state.conversations[current];
   const items = [
@@ -402,7 +449,7 @@ function renderMessage(message, kind, channel, inChannel) {
   const name = userName(user);
   node.appendChild(el("div", `avatar ${role}`, escapeHtml(name.slice(0, 1))));
   const body = el("div", "body");
-  if (kind === "ephemeral") body.appendChild(el("div", "only-you", "Only visible to you"));
+  if (kind === "ephemeral") body.appendChild(el("div", "only-you", `${ICONS.eye} Only visible to you`));
   const time = new Date(Number(message.ts) * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const tag = role === "app" ? "<span class='tag'>APP</span>" : role ? `<span class='tag'>${escapeHtml(role)}</span>` : "";
   body.appendChild(el("div", "who", `${escapeHtml(name)}${tag}<span class="when">${time}${message.edited ? " (edited)" : ""}</span>`));
@@ -441,16 +488,18 @@ function renderMessage(message, kind, channel, inChannel) {
 
 function toolbar(message, channel, inChannel) {
   const tools = el("div", "tools");
-  const react = el("button", "", "🙂+");
+  const react = el("button", "", ICONS.react);
   react.type = "button";
   react.title = "Add a reaction";
+  react.setAttribute("aria-label", react.title);
   react.setAttribute("data-testid", "react");
   react.addEventListener("click", (event) => emojiPicker(event.currentTarget, channel, message));
   tools.appendChild(react);
   if (inChannel) {
-    const reply = el("button", "", "💬");
+    const reply = el("button", "", ICONS.reply);
     reply.type = "button";
     reply.title = "Reply in thread";
+    reply.setAttribute("aria-label", reply.title);
     reply.setAttribute("data-testid", "reply-in-thread");
     reply.addEventListener("click", () => showThread(channel, message.ts));
     tools.appendChild(reply);
@@ -458,6 +507,7 @@ function toolbar(message, channel, inChannel) {
   const more = el("button", "", "…");
   more.type = "button";
   more.title = "More actions";
+  more.setAttribute("aria-label", more.title);
   more.setAttribute("data-testid", "more");
   more.addEventListener("click", (event) => shortcutMenu(event.currentTarget, channel, message));
   tools.appendChild(more);
@@ -499,7 +549,7 @@ function emojiPicker(anchor, channel, message) {
 function shortcutMenu(anchor, channel, message) {
   popover(anchor, (box) => {
     for (const shortcut of state.shortcuts) {
-      const button = el("button", "menu-item", `⚡ ${escapeHtml(shortcut.name)}`);
+      const button = el("button", "menu-item", `${ICONS.bolt} ${escapeHtml(shortcut.name)}`);
       button.type = "button";
       button.setAttribute("data-testid", `shortcut-${shortcut.callback_id}`);
       button.addEventListener("click", () => {
@@ -556,7 +606,7 @@ function renderModal() {
   const box = $("modal");
   box.innerHTML = "";
   const head = el("div", "modal-head", textObject(definition.title));
-  const close = el("button", "icon", "✕");
+  const close = el("button", "icon", "×");
   close.type = "button";
   close.setAttribute("aria-label", "Close");
   close.addEventListener("click", closeModal);
@@ -622,7 +672,12 @@ function toast(message) {
 
 async function send(box, threadTs) {
   const text = box.value;
-  if (!text.trim()) return; // Slack does not send an empty message
+  if (!text.trim()) { // Slack does not send an empty message; say so rather than do nothing
+    toast("Type a message first: an empty message is not sent.");
+    box.value = "";
+    box.focus();
+    return;
+  }
   box.value = "";
   if (text.trim().startsWith("/")) {
     const answer = await api("command", { channel: current, text: text.trim() });

@@ -234,3 +234,29 @@ def test_the_persona_keeps_to_openai_max_retries_and_max_output_tokens(stub, mak
     stub.enqueue(StubReply.text("Fine."))
     make_roleplay(SCENARIO, persona=persona).reply(VAGUE)
     assert stub.requests[-1].body["max_output_tokens"] == 120
+
+
+def test_the_model_is_told_which_offers_were_made_and_what_is_missing(
+    stub, llm_persona, make_roleplay
+):
+    stub.enqueue(StubReply.text("A handler, good. And when is someone coming to see the roof?"))
+    stub.enqueue(StubReply.text("Approved? Before anyone has seen it?"))
+    roleplay = make_roleplay(SCENARIO, persona=llm_persona())
+
+    roleplay.reply("I'm sorry. I've assigned your claim to a named handler, Priya, today.")
+    roleplay.reply("And I can tell you now the claim is approved in full.")
+
+    first, second = (request.body["input"] for request in stub.requests)
+    assert "offered you so far: a named handler." in first
+    assert "assessor" not in first.split("offered you so far:")[1].split("\n")[0]
+    assert "When is someone coming to look at the roof?" in first  # still missing
+    assert "test them on it" not in first
+    assert "test them on it" in second and "the claim is approved in full" in second
+
+
+def test_before_any_offer_the_model_is_told_none_was_made(stub, llm_persona, make_roleplay):
+    stub.enqueue(StubReply.text("Looking into it? That's what I was told fourteen days ago."))
+
+    make_roleplay(SCENARIO, persona=llm_persona()).reply(VAGUE)
+
+    assert "has not offered you anything concrete yet" in stub.requests[0].body["input"]

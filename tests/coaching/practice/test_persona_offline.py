@@ -35,7 +35,9 @@ def test_no_line_is_said_twice_in_a_session(make_roleplay, offline_persona, scen
     said = customer_lines(roleplay)
     assert len(said) == len(set(said))
     shared = offline_persona.shared
-    pools = [*(lines for _, lines in shared.lines), *(lines for _, lines in shared.reactions)]
+    pools = [lines for name, lines in shared.lines if name != "turn_limit"]
+    pools += [lines for _, lines in shared.lines.turn_limit] + [shared.asked_again]
+    pools += [lines for _, lines in shared.reactions]
     for line in (line for pool in pools for line in pool):
         assert sum(already_said(line, [message]) for message in said) <= 1, line
 

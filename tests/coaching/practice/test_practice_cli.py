@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.coaching.practice.scenarios import Family
+from bot.coaching.practice.scenarios import Family, load_persona_lines, load_scenarios
 
 from .conftest import GOOD_REPLIES, TRIGGER_REPLIES
 
@@ -83,7 +83,8 @@ def test_a_script_of_triggers_makes_the_customer_give_up(capsys, tmp_path):
     result = run_json(capsys, SCENARIO, "--difficulty", "furious", "--script", replies, "--json")
 
     assert result["outcome"] == "gave_up"
-    assert "taking my business elsewhere" in result["turns"][-1]["customer"]
+    shared = load_persona_lines().lines.gave_up
+    assert result["turns"][-1]["customer"] in load_scenarios().get(SCENARIO).lines.gave_up + shared
     assert result["scorecard"]["triggers"]
 
 
@@ -157,3 +158,23 @@ def test_the_installed_console_command_runs_practice():
     )
 
     assert len(json.loads(listed.stdout)) >= 18
+
+
+def test_the_json_says_which_of_the_cards_offers_each_reply_made(capsys, tmp_path):
+    replies = [
+        "I'm so sorry. I'll move you to the partial sea-view room tonight and the suite tomorrow.",
+        "Your whole stay is free, of course.",
+    ]
+
+    result = run_json(capsys, SCENARIO, "--script", script(tmp_path, replies), "--json")
+
+    first, second = result["turns"]
+    assert first["offers_made"] == [
+        "Move them to the partial sea-view room tonight and the sea-view suite tomorrow"
+    ]
+    assert first["promises_ruled_out"] == [] and second["offers_made"] == []
+    assert second["promises_ruled_out"][0].startswith("The whole stay free")
+    card = result["scorecard"]
+    assert [made["reply_number"] for made in card["offers_made"]] == [1]
+    assert len(card["offers_not_made"]) == 2
+    assert card["promises_ruled_out"][0]["reply_number"] == 2

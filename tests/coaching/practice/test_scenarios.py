@@ -81,7 +81,8 @@ def test_a_file_with_broken_toml_is_reported_with_file_and_line_and_skipped(tmp_
         ('name = "Marisol"\n', "", "persona.name"),
         ("start_mood = 92", "start_mood = 140", "mood.difficulty"),
         ("[openings]\nmild", "[openings]\nmellow", "openings"),
-        ("{quote}", "{agent}", "reactions"),
+        ('{quote}\\"? I paid', '{agent}\\"? I paid', "reactions"),
+        ("{quote}", "{agent}", "offers.may_not"),  # a challenge line
         ("customer_at_fault = false", 'customer_at_fault = "maybe"', "facts"),
     ],
 )
