@@ -53,10 +53,12 @@ COACHING_EMOJI = "teacher"
 EVENT_TYPES = (
     "app_home_opened",
     "app_mention",
+    "app_uninstalled",
     "message.channels",
     "subteam_members_changed",
     "message.im",
     "reaction_added",
+    "tokens_revoked",
 )
 REMINDER_AT = clock_time(9, 30)
 REMINDER_SCHEDULE = "09:30 UTC daily"
