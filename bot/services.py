@@ -64,10 +64,16 @@ class Services:
         engine = self.critique_engine
         if isinstance(engine, OfflineCritiqueEngine):
             return calibrated(engine, workspace_calibration(self.db, team_id))
-        if time.time() - asked_at > self.settings.busy_after_seconds:
+        if self.llm_busy(asked_at):
             offline = calibrated(OfflineCritiqueEngine(), workspace_calibration(self.db, team_id))
             return BusyFallback(offline)
         return engine
+
+    def llm_busy(self, asked_at: float) -> bool:
+        """Whether work asked at `asked_at` waited so long for an LLM slot that the offline
+        engines should answer it now."""
+        waited = time.time() - asked_at
+        return self.settings.llm_enabled and waited > self.settings.busy_after_seconds
 
     def enqueue(self, job: Job) -> None:
         self.jobs.enqueue(job)

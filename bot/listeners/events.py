@@ -136,6 +136,7 @@ def _hand_off_practice_reply(services: Services, team_id: str, event: dict) -> N
             thread_ts=thread_ts,
             message_ts=event["ts"],
             text=event.get("text") or "",
+            asked_at=time.time(),
         )
     )
 

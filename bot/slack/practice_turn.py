@@ -37,6 +37,7 @@ class PracticeTurnAsked(Job):
     thread_ts: str
     message_ts: str
     text: str
+    asked_at: float  # epoch seconds: a turn waiting too long for the LLM is played offline
 
     def lock(self) -> str:
         return f"practice:{self.team_id}:{self.channel_id}:{self.thread_ts}"
@@ -54,7 +55,13 @@ def play_practice_turn(services: Services, turn: PracticeTurnAsked) -> None:
         channel=turn.channel_id, thread_ts=turn.thread_ts, **typing_message()
     )
     try:
-        result = practice.reply(turn.team_id, turn.user_id, turn.text, message_ts=turn.message_ts)
+        result = practice.reply(
+            turn.team_id,
+            turn.user_id,
+            turn.text,
+            message_ts=turn.message_ts,
+            offline=services.llm_busy(turn.asked_at),
+        )
     except Exception:
         # Nothing was saved: take the cue away; the job is retried or the agent told.
         client.chat_delete(channel=turn.channel_id, ts=cue["ts"])

@@ -198,3 +198,28 @@ def test_cut_database_connections_get_a_try_again_and_the_bot_recovers_by_itself
     assert "practised" in stats.body
     support.reply_and_react()
     fake_slack.wait_until(lambda: support.critiques_received(), 15)
+
+
+def test_a_practice_turn_that_waited_for_a_busy_llm_is_played_offline(
+    support: Support, fake_slack: FakeSlack, slow_llm: OpenAIStub
+) -> None:
+    dm = fake_slack.dm_channel(support.agent)
+    fake_slack.send_command(support.agent, support.channel, "/practice", "laptop-dead-on-arrival")
+    fake_slack.wait_until(lambda: len(fake_slack.messages(dm)) == 1, 15)
+    thread_ts = fake_slack.messages(dm)[0].ts
+    fake_slack.wait_until(lambda: fake_slack.messages(dm, thread_ts=thread_ts)[1:], 15)
+    asked_before = len(slow_llm.requests)
+    for number in range(4):  # every LLM slot busy for the next 4 s
+        check = f"check Draft {number}: {REPLY}"
+        fake_slack.send_command(support.agent, support.channel, "/practice", check)
+    fake_slack.wait_until(lambda: len(slow_llm.requests) == asked_before + 4, 5)
+
+    fake_slack.user_posts(support.agent, dm, REPLY, thread_ts=thread_ts)
+
+    def customer_answers() -> list:
+        return [m for m in fake_slack.messages(dm, thread_ts=thread_ts) if "Anger" in str(m.blocks)]
+
+    fake_slack.wait_until(lambda: len(customer_answers()) == 2, 15)
+    assert (
+        len(slow_llm.requests) == asked_before + 4
+    )  # the turn asked no model: it was played offline

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot.coaching.critique import CritiqueEngine
 from bot.coaching.engines import build_critique_engine
+from bot.coaching.offline import OfflineCritiqueEngine
 from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.persona import Persona, Turn
+from bot.coaching.practice.persona_offline import OfflinePersona
 from bot.coaching.practice.scenarios import Scenario, ScenarioLibrary, load_scenarios
 from bot.coaching.practice.scorecard import Scorecard, build_scorecard, step_averages
 from bot.coaching.practice.session import PlayedTurn, ReplyNotRead, Roleplay, overall_score
@@ -182,6 +184,9 @@ class PracticeSessions:
         self.scenarios = scenarios
         self.critic = critic
         self.persona = persona
+        # What plays a turn at once when the LLM engines are busy (`reply(..., offline=True)`).
+        self.offline_critic: CritiqueEngine = OfflineCritiqueEngine()
+        self.offline_persona: Persona = OfflinePersona()
         self.turn_limit = turn_limit
         self.inactivity = inactivity
         self.clock = clock
@@ -297,9 +302,16 @@ class PracticeSessions:
     # -- playing ----------------------------------------------------------------------------
 
     def reply(
-        self, team_id: str, user_id: str, text: str, *, message_ts: str | None = None
+        self,
+        team_id: str,
+        user_id: str,
+        text: str,
+        *,
+        message_ts: str | None = None,
+        offline: bool = False,
     ) -> ReplyResult:
-        """Play the agent's reply (posted in Slack at `message_ts`) in their active session."""
+        """Play the agent's reply (posted in Slack at `message_ts`) in their active session;
+        `offline`: with the offline critic and customer, whatever the session's engines."""
         if not text.strip():
             return EmptyReply(_messages()["empty_reply"])
         now = self.clock()
@@ -312,7 +324,7 @@ class PracticeSessions:
                 return self._finish(row, status, now) or NoActiveSession(
                     _messages()["no_active_session"]
                 )
-            roleplay = self._roleplay(row, _turns(row))
+            roleplay = self._roleplay(row, _turns(row), offline=offline)
             session_id, played_so_far = row.id, len(row.turns)
         try:
             played = roleplay.reply(text)  # outside a transaction: may call a model
@@ -504,12 +516,14 @@ class PracticeSessions:
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _roleplay(self, row: PracticeSession, turns: list[Turn]) -> Roleplay:
+    def _roleplay(
+        self, row: PracticeSession, turns: list[Turn], *, offline: bool = False
+    ) -> Roleplay:
         return Roleplay(
             self.scenarios.scenarios[row.scenario_id],
             Difficulty(row.difficulty),
-            critic=self.critic,
-            persona=self.persona,
+            critic=self.offline_critic if offline else self.critic,
+            persona=self.offline_persona if offline else self.persona,
             turn_limit=self.turn_limit,
             seed=f"practice-session-{row.id}",
             turns=turns,
