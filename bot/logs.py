@@ -30,6 +30,9 @@ _REQUEST_BODY = re.compile(r"(body: |for the request \().*\)$", re.DOTALL)
 _SIGNATURE_LOGGER = "slack_bolt.RequestVerification"
 # procrastinate's job outcome line ends with the task's return value.
 _JOB_RESULT = re.compile(r" - Result: .*$", re.DOTALL)
+# A job as procrastinate writes it, `task[id](arguments…)`, where a record carries no job to
+# match it against (e.g. "Waiting for job to finish: worker: task[7](draft='…') (started …)").
+_CALL_STRING = re.compile(r"([\w.:-]+\[\d+\])\(.*\)(?= ended with status|$)", re.DOTALL)
 # What procrastinate's records may say of a job above DEBUG: not its arguments.
 _JOB_FIELDS = ("id", "task_name", "queue", "status", "attempts", "scheduled_at", "worker_id")
 
@@ -114,9 +117,11 @@ def withhold_request_bodies(app_logger: logging.Logger) -> None:
 
 
 class WithholdJobArguments(logging.Filter):
-    """Above DEBUG, procrastinate's records name a job by task and id only. procrastinate writes
-    a job as `task[id](draft='…')` in its messages ("Starting job …", "Job … ended with status:
-    Success, … - Result: …") and attaches the job, arguments included, as `job` / `jobs`."""
+    """Above DEBUG, procrastinate's records name a job by task and id only, and name a job's
+    error by its type. procrastinate writes a job as `task[id](draft='…')` in its messages
+    ("Starting job …", "Job … ended with status: Success, … - Result: …", "Waiting for job to
+    finish …"), attaches the job, arguments included, as `job` / `jobs`, and logs a failed
+    job's traceback, whose messages may quote what the job was given."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno <= logging.DEBUG or record.name.partition(".")[0] != "procrastinate":
@@ -127,6 +132,10 @@ class WithholdJobArguments(logging.Filter):
         for job in jobs:
             if job.get("call_string"):
                 message = message.replace(job["call_string"], f"{job['task_name']}[{job['id']}]")
+        message = _CALL_STRING.sub(r"\1", message)
+        if record.exc_info and record.exc_info[1] is not None:
+            message += f" ({_error_types(record.exc_info[1])})"
+            record.exc_info, record.exc_text = None, None
         record.msg, record.args = message, None
         if hasattr(record, "job"):
             record.job = _job_without_arguments(record.job)
@@ -136,6 +145,15 @@ class WithholdJobArguments(logging.Filter):
         if hasattr(record, "result"):
             record.result = None
         return True
+
+
+def _error_types(error: BaseException) -> str:
+    """`OperationalError from OSError`: an error and its causes, by type only."""
+    types = []
+    while error is not None and len(types) < 5:
+        types.append(type(error).__name__)
+        error = error.__cause__ or error.__context__
+    return " from ".join(types)
 
 
 def _job_without_arguments(job: dict[str, Any] | None) -> dict[str, Any]:

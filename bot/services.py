@@ -41,7 +41,9 @@ class Services:
         critique_engine: CritiqueEngine | None = None,
         persona: Persona | None = None,
     ) -> Services:
-        db = Database(settings.database_url)
+        # Every thread that may hold a connection at once: the HTTP server's and the job slots.
+        threads = settings.http_threads + settings.llm_concurrency + settings.worker_concurrency
+        db = Database(settings.database_url, pool_size=threads)
         # One engine per process: one OpenAI client and one token budget for critiques and the
         # practice critic.
         critique_engine = critique_engine or build_critique_engine(settings)

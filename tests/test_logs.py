@@ -7,10 +7,13 @@ import io
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 
+from bot.jobs.job import Queue
 from bot.logs import build_handler, configure_logging, log_context, withhold_request_bodies
 from bot.settings import LogFormat, load_settings
 
@@ -35,6 +38,21 @@ def logged() -> Iterator[Callable[..., tuple[logging.Logger, io.StringIO]]]:
     for logger, handler in attached:
         logger.removeHandler(handler)
         logger.setLevel(logging.NOTSET)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Draft:
+    """A job of the test's own tasks: a draft's text, which must never reach the logs."""
+
+    task: str
+    draft: str = "my card was charged twice"
+    queue: Queue = Queue.coaching
+
+    def arguments(self) -> dict:
+        return {"draft": self.draft}
+
+    def lock(self) -> None:
+        return None
 
 
 def json_lines(stream: io.StringIO) -> list[dict]:
@@ -182,3 +200,36 @@ def test_procrastinate_names_a_job_by_task_and_id_above_debug(logged) -> None:
         "procrastinate.worker",
         "procrastinate.worker.w1",
     }
+
+
+def test_a_job_stopped_mid_run_or_failing_on_its_text_logs_neither_its_arguments_nor_the_error(
+    logged, tmp_path
+) -> None:
+    from bot.jobs.queue import JobQueue
+
+    _, stream = logged(LogFormat.json, name="procrastinate")
+    started = threading.Event()
+
+    def register(app) -> None:
+        @app.task(name="slow_draft", queue="coaching")
+        def slow_draft(draft: str, enqueued_at: float) -> None:
+            started.set()
+            time.sleep(0.5)
+
+        @app.task(name="failing_draft", queue="coaching")
+        def failing_draft(draft: str, enqueued_at: float) -> None:
+            raise ValueError(f"could not read {draft!r}")
+
+    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path / 'q.db'}")
+    queue = JobQueue(settings)
+    queue.start_workers(register, {})
+    queue.enqueue(_Draft(task="failing_draft"))
+    queue.enqueue(_Draft(task="slow_draft"))
+    assert started.wait(5)
+    queue.close()  # while slow_draft still runs: procrastinate waits for it, and says so
+
+    above_debug = [record for record in json_lines(stream) if record["level"] != "DEBUG"]
+    assert "charged twice" not in json.dumps(above_debug)
+    messages = [record["message"] for record in above_debug]
+    assert any(m.startswith("Waiting for job to finish: worker: slow_draft[") for m in messages)
+    assert any("failing_draft[" in m and "(ValueError)" in m for m in messages)

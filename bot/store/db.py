@@ -8,13 +8,29 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+# A database that does not answer must not hold a Slack request past its 3 s: fail fast, and the
+# person is told to try again.
+CONNECT_TIMEOUT_SECONDS = 2
+POOL_WAIT_SECONDS = 2
 
-def create_db_engine(database_url: str) -> Engine:
+
+def create_db_engine(database_url: str, pool_size: int = 5) -> Engine:
+    """`pool_size`: connections the process may use at once (its threads that touch the
+    database). Errors never carry their bound parameters: they may be a reply's text."""
     if database_url.startswith("sqlite"):
-        engine = create_engine(database_url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            database_url, connect_args={"check_same_thread": False}, hide_parameters=True
+        )
         event.listen(engine, "connect", _tune_sqlite_connection)
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    return create_engine(
+        database_url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        pool_timeout=POOL_WAIT_SECONDS,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        hide_parameters=True,
+    )
 
 
 def _tune_sqlite_connection(dbapi_connection, _record) -> None:
@@ -30,9 +46,9 @@ def _tune_sqlite_connection(dbapi_connection, _record) -> None:
 class Database:
     """One engine and its session factory, shared by every part of the bot."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, pool_size: int = 5) -> None:
         self.url = database_url
-        self.engine = create_db_engine(database_url)
+        self.engine = create_db_engine(database_url, pool_size)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
