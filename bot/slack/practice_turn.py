@@ -3,7 +3,7 @@ customer's answer in its place (and the scorecard when that answer ended the ses
 
 Replies to one session run one at a time, in the order they came (the job's lock), whichever
 web replica received them. A retried job plays nothing twice: a reply already played is only
-posted, if its answer never reached Slack.
+shown again, in the message stored with it (updating a message twice changes nothing).
 """
 
 from __future__ import annotations
@@ -48,8 +48,7 @@ def play_practice_turn(services: Services, turn: PracticeTurnAsked) -> None:
     practice = services.practice
     earlier = practice.replayed(turn.team_id, turn.channel_id, turn.message_ts)
     if earlier is not None:
-        if earlier.posted_ts is None:
-            _show_answer(services, client, turn, earlier, in_place_of=None)
+        _show_answer(services, client, turn, earlier, in_place_of=earlier.posted_ts)
         return
     cue = client.chat_postMessage(
         channel=turn.channel_id, thread_ts=turn.thread_ts, **typing_message()
@@ -60,6 +59,7 @@ def play_practice_turn(services: Services, turn: PracticeTurnAsked) -> None:
             turn.user_id,
             turn.text,
             message_ts=turn.message_ts,
+            answer_ts=cue["ts"],
             offline=services.llm_busy(turn.asked_at),
         )
     except Exception:
@@ -98,16 +98,15 @@ def _show_answer(
         session_id=result.session.id,
         active=result.scorecard is None,
     )
-    if in_place_of is None:
-        ts = client.chat_postMessage(channel=turn.channel_id, thread_ts=turn.thread_ts, **answer)[
-            "ts"
-        ]
+    if in_place_of is None:  # played before answers were stored with their message
+        posted = client.chat_postMessage(
+            channel=turn.channel_id, thread_ts=turn.thread_ts, **answer
+        )
+        services.practice.record_message_ts(
+            turn.team_id, result.session.id, result.customer_position, posted["ts"]
+        )
     else:
         client.chat_update(channel=turn.channel_id, ts=in_place_of, **answer)
-        ts = in_place_of
-    services.practice.record_message_ts(
-        turn.team_id, result.session.id, result.customer_position, ts
-    )
     if result.truncated:
         note = texts()["reply_truncated"].format(limit=f"{MAX_REPLY_CHARS:,}")
         tell(client, turn.channel_id, turn.user_id, note, thread_ts=turn.thread_ts)

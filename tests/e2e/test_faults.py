@@ -223,3 +223,24 @@ def test_a_practice_turn_that_waited_for_a_busy_llm_is_played_offline(
     assert (
         len(slow_llm.requests) == asked_before + 4
     )  # the turn asked no model: it was played offline
+
+
+def test_a_practice_answer_rate_limited_past_the_clients_retries_replaces_its_cue_once(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    dm = fake_slack.dm_channel(support.agent)
+    fake_slack.send_command(support.agent, support.channel, "/practice", "laptop-dead-on-arrival")
+    fake_slack.wait_until(lambda: len(fake_slack.messages(dm)) == 1, 5)
+    thread_ts = fake_slack.messages(dm)[0].ts
+    fake_slack.wait_until(lambda: len(fake_slack.messages(dm, thread_ts=thread_ts)) == 2, 5)
+    fake_slack.rate_limit("chat.update", retry_after=0, times=RATE_LIMIT_RETRIES + 1)
+
+    fake_slack.user_posts(support.agent, dm, REPLY, thread_ts=thread_ts)
+
+    def thread() -> list:
+        return fake_slack.messages(dm, thread_ts=thread_ts)
+
+    fake_slack.wait_until(lambda: "Anger" in str(thread()[-1].blocks), 15)
+    card, opening, reply, answer = thread()  # the typing cue became the answer: nothing else
+    assert reply.user == support.agent and "typing" not in answer.text
+    assert [call.status for call in fake_slack.calls("chat.update")][-1] == 200

@@ -93,7 +93,7 @@ class UnknownScenario:
 class Replied:
     """The customer answered; `scorecard` is set when that reply ended the session;
     `truncated`: only the reply's first MAX_REPLY_CHARS characters were played and stored;
-    `posted_ts`: where the answer is in Slack, when a replayed reply's answer was posted."""
+    `posted_ts`: where the answer is (or was to be) in Slack, for a replayed reply."""
 
     session: SessionView
     customer: str
@@ -308,9 +308,12 @@ class PracticeSessions:
         text: str,
         *,
         message_ts: str | None = None,
+        answer_ts: str | None = None,
         offline: bool = False,
     ) -> ReplyResult:
         """Play the agent's reply (posted in Slack at `message_ts`) in their active session;
+        `answer_ts`: where the customer's answer goes in Slack (the typing cue it replaces),
+        stored with it so that a replay updates that message rather than post another one;
         `offline`: with the offline critic and customer, whatever the session's engines."""
         if not text.strip():
             return EmptyReply(_messages()["empty_reply"])
@@ -330,7 +333,9 @@ class PracticeSessions:
             played = roleplay.reply(text)  # outside a transaction: may call a model
         except ReplyNotRead as not_read:
             return UnreadReply(str(not_read))
-        return self._save_played(team_id, session_id, played_so_far, roleplay, played, message_ts)
+        return self._save_played(
+            team_id, session_id, played_so_far, roleplay, played, (message_ts, answer_ts)
+        )
 
     def _save_played(
         self,
@@ -339,7 +344,7 @@ class PracticeSessions:
         position: int,
         roleplay: Roleplay,
         played: PlayedTurn,
-        message_ts: str | None,
+        slack_ts: tuple[str | None, str | None],
     ) -> ReplyResult:
         now = self.clock()
         try:
@@ -348,7 +353,7 @@ class PracticeSessions:
                 if row is None or row.status is not SessionStatus.active:
                     return NoActiveSession(_messages()["no_active_session"])
                 self._add_turns(row, [played.agent, played.customer], position=position)
-                row.turns[position].slack_ts = message_ts
+                row.turns[position].slack_ts, row.turns[position + 1].slack_ts = slack_ts
                 row.mood = played.customer.mood_after
                 row.last_activity_at = now
                 scorecard = None
