@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ClassVar
 
 from slack_sdk.errors import SlackApiError
@@ -17,8 +18,13 @@ from bot.services import Services
 from bot.slack.errors import is_transient, slack_reason
 from bot.slack.notices import respond
 from bot.slack.practice_threads import post_in_thread, session_link
+from bot.store.base import utcnow
 
 logger = logging.getLogger(__name__)
+
+# A scorecard not settled this long after its session ended had its job lost (or still
+# retrying): the practice tick enqueues another.
+SCORECARD_GRACE = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,29 +56,33 @@ class PracticeEndAsked(Job):
 
 @dataclass(frozen=True, kw_only=True)
 class IdlePracticeDue(Job):
-    """The scheduler's tick: end every session idle past the inactivity timeout."""
+    """The scheduler's tick: end every session idle past the inactivity timeout, and see to the
+    scorecards still owed (a job that would post one can be lost with the queue)."""
 
     task: ClassVar[str] = "time_out_idle_practice"
 
 
 def post_scorecard(services: Services, due: ScorecardDue) -> None:
+    """Once per session: a settled scorecard is not posted again (a retried or repeated job)."""
     practice = services.practice
     session = practice.session(due.team_id, due.session_id)
+    if session is None or session.scorecard_settled:
+        return
     scorecard = practice.scorecard(due.team_id, due.session_id)
-    if session is None or session.thread_ts is None or scorecard is None:
-        return  # never posted (no thread), or its scenario's file was removed since
-    try:
-        post_in_thread(services.slack(due.team_id), session, scorecard_message(scorecard))
-    except SlackApiError as error:
-        if is_transient(error):
-            raise  # retried later from the queue
-        # The thread's channel is gone (archived, the bot removed): the session stays closed.
-        logger.warning(
-            "could not post the scorecard of practice session %s (%s)",
-            session.id,
-            slack_reason(error),
-        )
-    PRACTICE_SESSIONS.labels(outcome=session.status.value).inc()  # once: a retry never got here
+    if session.thread_ts is not None and scorecard is not None:  # else: nowhere, or nothing
+        try:
+            post_in_thread(services.slack(due.team_id), session, scorecard_message(scorecard))
+        except SlackApiError as error:
+            if is_transient(error):
+                raise  # retried later from the queue
+            # The thread's channel is gone (archived, the bot removed): the session stays closed.
+            logger.warning(
+                "could not post the scorecard of practice session %s (%s)",
+                session.id,
+                slack_reason(error),
+            )
+    practice.settle_scorecard(due.team_id, due.session_id)
+    PRACTICE_SESSIONS.labels(outcome=session.status.value).inc()
 
 
 def end_practice(services: Services, asked: PracticeEndAsked) -> None:
@@ -91,8 +101,12 @@ def end_practice(services: Services, asked: PracticeEndAsked) -> None:
 
 
 def time_out_idle_practice(services: Services, due: IdlePracticeDue) -> None:
-    finished = services.practice.time_out_idle()
+    practice = services.practice
+    finished = practice.time_out_idle()
     for session in finished:
         services.enqueue(ScorecardDue.of(session.session))
     if finished:
         logger.info("timed out %d idle practice sessions", len(finished))
+    for owed in practice.scorecards_owed(ended_before=utcnow() - SCORECARD_GRACE):
+        # One waiting job per session, however many ticks see it owed.
+        services.jobs.enqueue(ScorecardDue.of(owed), queueing_lock=f"scorecard:{owed.id}")

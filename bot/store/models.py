@@ -149,6 +149,9 @@ class PracticeSession(Base):
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scorecard: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the scorecard was posted in the thread, or found impossible to post: until then the
+    # practice tick sees to it (a job that posts it may have been lost).
+    scorecard_settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     turns: Mapped[list[PracticeTurn]] = relationship(
         back_populates="session", order_by="PracticeTurn.position", cascade="all, delete-orphan"

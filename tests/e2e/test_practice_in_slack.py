@@ -428,3 +428,22 @@ def test_a_huge_practice_reply_is_answered_with_a_note(trainee) -> None:
     trainee.reply(GOOD_REPLIES[0] + " More." * 8000)
 
     assert "first 4,000 characters" in trainee.ephemeral_saying("Your reply was long")
+
+
+def test_a_scorecard_whose_job_was_lost_is_posted_by_the_next_tick_once(
+    trainee, running_bot, fake_slack
+):
+    trainee.start(f"{SCENARIO} upset")
+    services = running_bot.services
+    # The session ends, but the job that would post its scorecard is lost with the queue.
+    services.practice.end(TEAM, trainee.agent)
+    with services.db.session() as session:
+        ended = session.get(PracticeSession, trainee.session().id)
+        ended.ended_at -= timedelta(minutes=5)
+
+    services.enqueue(IdlePracticeDue())
+    trainee.scorecard()
+    services.enqueue(IdlePracticeDue())  # a later tick owes it nothing
+    time.sleep(1.0)
+
+    assert sum(is_scorecard(m) for m in trainee.thread()) == 1

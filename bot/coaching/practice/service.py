@@ -48,6 +48,7 @@ class SessionView:
     start_mood: int
     mood: int
     last_activity_at: datetime
+    scorecard_settled: bool = False
 
     @classmethod
     def of(cls, row: PracticeSession) -> SessionView:
@@ -64,6 +65,7 @@ class SessionView:
             start_mood=row.start_mood,
             mood=row.mood,
             last_activity_at=row.last_activity_at,
+            scorecard_settled=row.scorecard_settled_at is not None,
         )
 
 
@@ -429,6 +431,28 @@ class PracticeSessions:
             ).all()
             finished = [self._finish(row, SessionStatus.timed_out, now) for row in rows]
             return [session for session in finished if session is not None]
+
+    def scorecards_owed(self, ended_before: datetime) -> list[SessionView]:
+        """Sessions that ended before `ended_before` with their scorecard never settled (its
+        job lost, or still retrying), in every workspace."""
+        with self.db.session() as db:
+            rows = db.scalars(
+                select(PracticeSession).where(
+                    PracticeSession.ended_at < ended_before,
+                    PracticeSession.scorecard_settled_at.is_(None),
+                    PracticeSession.thread_ts.is_not(None),
+                )
+            ).all()
+            return [SessionView.of(row) for row in rows]
+
+    def settle_scorecard(self, team_id: str, session_id: int) -> None:
+        """The scorecard is in its thread (or can never be): nothing more is owed."""
+        with self.db.session() as db:
+            db.execute(
+                update(PracticeSession)
+                .where(PracticeSession.team_id == team_id, PracticeSession.id == session_id)
+                .values(scorecard_settled_at=self.clock())
+            )
 
     def _finish(
         self, row: PracticeSession, status: SessionStatus, now: datetime
