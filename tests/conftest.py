@@ -188,6 +188,10 @@ class RunningBot:
     services: Services
     base_url: str
 
+    def jobs_done(self) -> bool:
+        """No job waiting or running: what was asked has all been handled."""
+        return self.services.jobs.waiting(running_too=True) == 0
+
 
 @pytest.fixture
 def critique_engine() -> CritiqueEngine | None:

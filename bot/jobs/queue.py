@@ -202,16 +202,18 @@ class JobQueue:
             ENQUEUE_TIMEOUT_SECONDS * 5,
         )
 
-    def waiting(self, queue: Queue) -> int:
-        """Jobs waiting to run in the queue (read when /metrics is scraped); -1 if unknown."""
+    def waiting(self, queue: Queue | None = None, *, running_too: bool = False) -> int:
+        """Jobs waiting to run in the queue, or in every queue, and with `running_too` those
+        running (read when /metrics is scraped); -1 if unknown."""
+        name = None if queue is None else queue.value
         try:
             stats = self._call(
-                self.app.job_manager.list_queues_async(queue=queue.value), DEPTH_TIMEOUT_SECONDS
+                self.app.job_manager.list_queues_async(queue=name), DEPTH_TIMEOUT_SECONDS
             )
         except Exception as error:  # a scrape must never fail because the database did
             logger.debug("queue depth unknown: %s", type(error).__name__)
             return -1
-        return sum(row["todo"] for row in stats)
+        return sum(row["todo"] + (row["doing"] if running_too else 0) for row in stats)
 
     def _call(self, awaitable: Awaitable[T], timeout: float) -> T:
         if self._loop is None:
@@ -220,7 +222,12 @@ class JobQueue:
         async def awaited() -> T:
             return await awaitable
 
-        return asyncio.run_coroutine_threadsafe(awaited(), self._loop).result(timeout)
+        future = asyncio.run_coroutine_threadsafe(awaited(), self._loop)
+        try:
+            return future.result(timeout)
+        except FutureTimeout:
+            future.cancel()  # the caller gives up on it: so does the loop
+            raise
 
 
 class _Supervised:

@@ -4,7 +4,6 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from sqlalchemy import func, select
@@ -33,7 +32,7 @@ class Support:
     """A watched support channel with a customer, two agents and a lead."""
 
     def __init__(self, fake: FakeSlack, bot: RunningBot, *, watched: bool = True) -> None:
-        self.fake, self.db = fake, bot.services.db
+        self.fake, self.bot, self.db = fake, bot, bot.services.db
         self.customer = fake.add_user("customer")
         self.agent = fake.add_user("agent")
         self.lead = fake.add_user("lead")
@@ -74,9 +73,9 @@ class Support:
             return session.scalars(select(CritiqueRow)).one()
 
     def settle(self) -> None:
-        """Let the listeners of already-acked events finish."""
+        """Let the jobs of already-acked requests finish."""
         self.fake.wait_idle()
-        time.sleep(0.3)
+        self.fake.wait_until(self.bot.jobs_done, 10)
         self.fake.wait_idle()
 
 

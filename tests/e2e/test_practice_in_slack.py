@@ -4,7 +4,6 @@ on SQLite and PostgreSQL, with the offline critique engine and persona."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -61,7 +60,7 @@ class Trainee:
     """An agent practising, in a DM with the bot or in a support channel's thread."""
 
     def __init__(self, fake: FakeSlack, bot: RunningBot) -> None:
-        self.fake, self.practice = fake, bot.services.practice
+        self.fake, self.bot, self.practice = fake, bot, bot.services.practice
         self.agent = fake.add_user("agent")
         self.colleague = fake.add_user("colleague")
         self.channel = fake.add_channel("support", members=[self.agent, self.colleague])
@@ -237,7 +236,7 @@ def test_other_people_edits_and_the_bot_itself_are_ignored_in_the_thread(trainee
     )
     [agent_reply] = [m for m in trainee.thread() if m.user == trainee.agent]
     fake_slack.user_edits(trainee.agent, trainee.channel, agent_reply.ts, "Calm down.")
-    time.sleep(0.3)  # an answer, were one wrongly given, would have begun by now
+    fake_slack.wait_until(trainee.bot.jobs_done, TIMEOUT)  # an answer, were one wrongly given
     trainee.settle()
 
     assert len(trainee.thread()) == posted + 1  # only the colleague's message
@@ -444,6 +443,6 @@ def test_a_scorecard_whose_job_was_lost_is_posted_by_the_next_tick_once(
     services.enqueue(IdlePracticeDue())
     trainee.scorecard()
     services.enqueue(IdlePracticeDue())  # a later tick owes it nothing
-    time.sleep(1.0)
+    fake_slack.wait_until(running_bot.jobs_done, TIMEOUT)
 
     assert sum(is_scorecard(m) for m in trainee.thread()) == 1
