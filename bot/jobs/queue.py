@@ -18,13 +18,14 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from functools import cached_property
 from typing import TypeVar
 
 import procrastinate
+from procrastinate import utils as procrastinate_utils
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.testing import InMemoryConnector
 from procrastinate.worker import Worker
@@ -54,11 +55,50 @@ RESTART_LONGEST_PAUSE_SECONDS = 30.0
 SHUTDOWN_GRACE_SECONDS = 20.0
 
 
+class InProcessConnector(InMemoryConnector):
+    """procrastinate's in-memory queue, with PostgreSQL's rule for locks: a job waits behind
+    every earlier job of its lock, running or waiting (a practice turn's retry, due later,
+    still comes before the session's next turn), where the in-memory one only waits behind a
+    running job."""
+
+    async def fetch_job_one(self, queues: Iterable[str] | None, worker_id: int) -> dict:
+        now = procrastinate_utils.utcnow()
+        ready = [
+            job
+            for job in self.jobs.values()
+            if job["status"] == "todo"
+            and (queues is None or job["queue_name"] in queues)
+            and (job["scheduled_at"] is None or job["scheduled_at"] <= now)
+        ]
+        runnable = [job for job in ready if not self._behind_its_lock(job)]
+        if not runnable:
+            return {"id": None}
+        job = min(runnable, key=_queue_order)
+        job["status"], job["worker_id"] = "doing", worker_id
+        self.events[job["id"]].append({"type": "started", "at": now})
+        return job
+
+    def _behind_its_lock(self, job: dict) -> bool:
+        return job["lock"] is not None and any(
+            other["lock"] == job["lock"]
+            and (
+                other["status"] == "doing"
+                or (other["status"] == "todo" and _queue_order(other) < _queue_order(job))
+            )
+            for other in self.jobs.values()
+        )
+
+
+def _queue_order(job: dict) -> tuple[int, int]:
+    """Higher priority first, then first enqueued first."""
+    return (-job["priority"], job["id"])
+
+
 def _connector(settings: Settings):
     if settings.is_sqlite:
         # procrastinate has no SQLite connector; its in-memory one runs the same queue logic
         # (locks, retries, priorities) inside this process.
-        return InMemoryConnector()
+        return InProcessConnector()
     # procrastinate speaks libpq connection strings, not SQLAlchemy URLs.
     url = make_url(settings.database_url).set(drivername="postgresql")
     return procrastinate.PsycopgConnector(

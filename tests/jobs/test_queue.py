@@ -1,0 +1,91 @@
+"""The job queue on both backends: ordering by lock, retries, queueing locks, stopping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pytest
+from procrastinate import RetryStrategy
+
+from bot.jobs.job import Job, Queue
+from bot.jobs.queue import JobQueue
+from bot.settings import load_settings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Turn(Job):
+    task: ClassVar[str] = "play_turn"
+    queue: ClassVar[Queue] = Queue.coaching
+
+    session: str
+    number: int
+
+    def lock(self) -> str:
+        return f"session:{self.session}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tick(Job):
+    task: ClassVar[str] = "tick"
+
+
+@pytest.fixture
+def played() -> list[int]:
+    return []
+
+
+@pytest.fixture
+def queue(database_url: str, played: list[int]) -> Iterator[JobQueue]:
+    settings = load_settings(_env_file=None, database_url=database_url)
+    failed_once: set[int] = set()
+    lock = threading.Lock()
+
+    def register(app) -> None:
+        @app.task(
+            name=Turn.task, queue=Turn.queue.value, retry=RetryStrategy(max_attempts=3, wait=1)
+        )
+        def play_turn(session: str, number: int, enqueued_at: float) -> None:
+            with lock:
+                if number == 1 and number not in failed_once:  # the first turn fails once
+                    failed_once.add(number)
+                    raise ConnectionError("the model dropped the connection")
+                played.append(number)
+
+        @app.task(name=Tick.task, queue=Tick.queue.value)
+        def tick(enqueued_at: float) -> None:
+            time.sleep(0.2)
+
+    jobs = JobQueue(settings)
+    jobs.start_workers(register, {})
+    yield jobs
+    jobs.close()
+
+
+def _wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "still waiting"
+        time.sleep(0.02)
+
+
+def test_jobs_of_one_lock_run_in_order_even_when_the_first_is_retried(
+    queue: JobQueue, played: list[int]
+) -> None:
+    for number in (1, 2, 3):
+        queue.enqueue(Turn(session="S1", number=number))
+
+    _wait_for(lambda: len(played) == 3)
+    assert played == [1, 2, 3]  # turn 2 waited for turn 1's retry, a second later
+
+
+def test_a_queueing_lock_keeps_one_job_waiting(queue: JobQueue) -> None:
+    first = queue.enqueue(Tick(), queueing_lock="tick")
+    again = [queue.enqueue(Tick(), queueing_lock="tick") for _ in range(3)]
+
+    assert first and not all(again)
+    _wait_for(lambda: queue.waiting(running_too=True) == 0)
+    assert queue.enqueue(Tick(), queueing_lock="tick")  # once it ran, the next may wait
