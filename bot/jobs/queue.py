@@ -8,13 +8,14 @@ run through procrastinate's in-memory connector: same interface, no queue server
 yet run is lost with the process, as the work of a single-process bot always was.
 
 procrastinate is asyncio-based while the bot's code is synchronous, so the queue owns one event
-loop in a thread: enqueueing hands the insert to that loop, and jobs run as sync tasks on the
-loop's thread pool, sized to the workers' slots.
+loop in a thread: enqueueing hands the insert to that loop, and each job's code runs on a pool
+of job threads, one per worker slot.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -114,6 +115,7 @@ class JobQueue:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._workers: list[tuple[_Supervised, Future]] = []
+        self._job_threads: ThreadPoolExecutor | None = None
 
     @cached_property
     def app(self) -> procrastinate.App:
@@ -160,10 +162,10 @@ class JobQueue:
             Queue.coaching: self.settings.llm_concurrency,
             Queue.slack: self.settings.worker_concurrency,
         }
-        assert self._loop is not None
-        # Sync tasks run on the loop's default executor: one thread per slot, no more.
-        self._loop.set_default_executor(
-            ThreadPoolExecutor(max_workers=sum(slots.values()), thread_name_prefix="asap-job")
+        # One thread per slot, apart from the loop's own default executor (which resolves host
+        # names for the database connections: busy job threads must not hold that up).
+        self._job_threads = ThreadPoolExecutor(
+            max_workers=sum(slots.values()), thread_name_prefix="asap-job"
         )
         for queue, concurrency in slots.items():
             worker = _Supervised(
@@ -186,6 +188,13 @@ class JobQueue:
             running = asyncio.run_coroutine_threadsafe(worker.run(), self._loop)
             self._workers.append((worker, running))
 
+    async def in_job_thread(self, run: Callable[..., T], *args, **kwargs) -> T:
+        """Run a job's synchronous code on one of the job threads, from the queue's loop."""
+        assert self._loop is not None and self._job_threads is not None
+        return await self._loop.run_in_executor(
+            self._job_threads, functools.partial(run, *args, **kwargs)
+        )
+
     @property
     def workers_running(self) -> bool:
         return bool(self._workers) and not any(running.done() for _, running in self._workers)
@@ -203,6 +212,8 @@ class JobQueue:
             except Exception as error:
                 logger.warning("a job worker stopped with %s", type(error).__name__)
         self._workers.clear()
+        if self._job_threads is not None:
+            self._job_threads.shutdown(wait=False, cancel_futures=True)
         self._loop = None
         try:
             asyncio.run_coroutine_threadsafe(self.app.close_async(), loop).result(timeout=5)

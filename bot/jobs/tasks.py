@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,12 +95,20 @@ def register_tasks(app: procrastinate.App, services: Services) -> None:
             queue=use_case.job.queue.value,
             pass_context=True,
             retry=retry,
-        )(_runner(use_case, retry))
+        )(_in_job_thread(services, _runner(use_case, retry)))
     stalled_after = services.settings.job_stalled_after_seconds
 
     @app.task(name=housekeeping.StalledJobsDue.task, queue=housekeeping.StalledJobsDue.queue.value)
     async def retry_stalled(**arguments: Any) -> None:
         await housekeeping.retry_stalled_jobs(app, stalled_after)
+
+
+def _in_job_thread(services: Services, run: Callable[..., None]) -> Callable[..., Awaitable[None]]:
+    async def task(context: JobContext, **arguments: Any) -> None:
+        await services.jobs.in_job_thread(run, context, **arguments)
+
+    task.__name__ = run.__name__
+    return task
 
 
 def _runner(use_case: UseCase, retry: RetryPassingTroubles) -> Callable[..., None]:
