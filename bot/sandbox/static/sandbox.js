@@ -656,14 +656,12 @@ function setUp() {
     if (current === "home") api("home");
     refresh();
   });
-  $("remind").addEventListener("click", async () => {
-    const answer = await api("remind");
-    if (answer.ok) toast(answer.outcomes.sent ? "Today's reminder was posted in #team." : "Today's reminder was already sent.");
-  });
-  $("tomorrow").addEventListener("click", async () => {
-    const answer = await api("tomorrow");
-    if (answer.ok) toast("It is 09:30 the next day: the reminder tick ran.");
-  });
+  for (const action of ["remind", "tomorrow"]) {
+    $(action).addEventListener("click", async () => {
+      const answer = await api(action);
+      if (answer.ok) toast(answer.said); // the bot's delivery log, against what #team shows
+    });
+  }
   $("reset").addEventListener("click", async () => {
     if (!window.confirm("Start the sandbox over? Everything done in it is deleted.")) return;
     openThread = null;
