@@ -9,6 +9,7 @@ from bot.blocks.reminder import practise_button
 from bot.blocks.schedule import schedule_description
 from bot.blocks.text import escape, header, section
 from bot.coaching.critique import STEPS
+from bot.coaching.disputes import DisputeOverview
 from bot.prompt_files import read_toml
 from bot.reminders.digest import load_texts
 from bot.reminders.progress import (
@@ -108,12 +109,20 @@ def _admin_blocks(admin: AdminOverview) -> list[dict[str, Any]]:
             [_schedule_line(s) for s in admin.schedules],
             texts["no_schedules"],
         ),
-        _list_section(texts["disputes_heading"], [], texts["no_disputes"])
-        if not disputes.open
-        else section(texts["disputes_heading"]),
+        _disputes_heading(disputes),
         *(block for dispute in disputes.open for block in open_dispute_blocks(dispute)),
         *(resolved_disputes_blocks(disputes, admin.team_id) if disputes.resolved else []),
     ]
+
+
+def _disputes_heading(disputes: DisputeOverview) -> dict[str, Any]:
+    texts = _texts()
+    if not disputes.open:
+        return _list_section(texts["disputes_heading"], [], texts["no_disputes"])
+    if disputes.waiting > len(disputes.open):
+        more = texts["disputes_more"].format(waiting=disputes.waiting, shown=len(disputes.open))
+        return section(f"{texts['disputes_heading']} {more}")
+    return section(texts["disputes_heading"])
 
 
 def _schedule_line(schedule: ScheduleSummary) -> str:

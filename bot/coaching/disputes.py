@@ -82,12 +82,13 @@ class Dispute:
 
 @dataclass(frozen=True)
 class DisputeOverview:
-    """What an admin's Home tab shows: the newest open disputes, the latest resolved ones, and
-    how many were resolved each way."""
+    """What an admin's Home tab shows: the newest open disputes (of `waiting` in all), the
+    latest resolved ones, and how many were resolved each way."""
 
     open: tuple[Dispute, ...]
     resolved: tuple[Dispute, ...]
     counts: dict[DisputeResolution, int]
+    waiting: int
 
 
 def find_dispute(db: Database, team_id: str, dispute_id: int) -> Dispute | None:
@@ -101,9 +102,7 @@ def dispute_overview(session: Session, team_id: str) -> DisputeOverview:
     counts = Counter(
         session.scalars(
             select(CritiqueFeedback.resolution).where(
-                CritiqueFeedback.team_id == team_id,
-                CritiqueFeedback.kind == FeedbackKind.dispute,
-                CritiqueFeedback.resolution.is_not(None),
+                CritiqueFeedback.team_id == team_id, CritiqueFeedback.kind == FeedbackKind.dispute
             )
         )
     )
@@ -116,6 +115,7 @@ def dispute_overview(session: Session, team_id: str) -> DisputeOverview:
             resolved_rows.order_by(CritiqueFeedback.resolved_at.desc()).limit(SHOWN_RESOLVED),
         ),
         counts={resolution: counts[resolution] for resolution in DisputeResolution},
+        waiting=counts[None],
     )
 
 

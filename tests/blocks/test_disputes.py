@@ -90,6 +90,7 @@ def test_resolved_disputes_are_counted_listed_and_exportable(snapshot_json) -> N
         open=(),
         resolved=(DISAGREED, AGREED),
         counts={DisputeResolution.agreed: 3, DisputeResolution.disagreed: 1},
+        waiting=0,
     )
     blocks = resolved_disputes_blocks(overview, "T0FAKE")
     shown = json.dumps(blocks, ensure_ascii=False)

@@ -22,7 +22,9 @@ from bot.store.models import DisputeResolution, SessionStatus
 
 DAY = date(2026, 11, 20)
 AT = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
-NO_DISPUTES = DisputeOverview(open=(), resolved=(), counts=dict.fromkeys(DisputeResolution, 0))
+NO_DISPUTES = DisputeOverview(
+    open=(), resolved=(), counts=dict.fromkeys(DisputeResolution, 0), waiting=0
+)
 
 
 def dispute(comment: str | None, reply_text: str | None = None, dispute_id: int = 7) -> Dispute:
@@ -60,7 +62,10 @@ ADMIN = AdminOverview(
         ),
     ),
     disputes=DisputeOverview(
-        open=(dispute("I did <!here>"),), resolved=(), counts=dict.fromkeys(DisputeResolution, 0)
+        open=(dispute("I did <!here>"),),
+        resolved=(),
+        counts=dict.fromkeys(DisputeResolution, 0),
+        waiting=1,
     ),
 )
 NOTHING_YET = UserProgress(sessions=(), trends=(), weakest_step=None, critiques=())
@@ -97,9 +102,11 @@ def test_long_lists_stay_within_slack_limits() -> None:
             open=tuple(dispute("x" * 5000, "<!channel> " * 2000, n) for n in range(10)),
             resolved=(),
             counts=dict.fromkeys(DisputeResolution, 0),
+            waiting=25,
         ),
     )
     view = home_view(PROGRESS, admin)
+    assert "25 waiting; the newest 10 are below" in json.dumps(view)
     assert len(view["blocks"]) <= HOME_BLOCK_LIMIT
     assert all(
         len(block["text"]["text"]) <= 3000 for block in view["blocks"] if block["type"] == "section"

@@ -89,6 +89,7 @@ def test_without_stored_text_the_words_are_unknown(database: Database) -> None:
 
 def test_agreeing_corrects_the_stored_scores_and_keeps_the_label(database: Database) -> None:
     dispute_id = disputed(database)
+    assert overview(database).waiting == 1
 
     dispute = agree(database, "T1", dispute_id, "ULEAD", CORRECTED)
 
@@ -100,7 +101,7 @@ def test_agreeing_corrects_the_stored_scores_and_keeps_the_label(database: Datab
     )
     assert stored_scores(database) == CORRECTED.steps() == dispute.scores
     now = overview(database)
-    assert now.open == () and [d.id for d in now.resolved] == [dispute_id]
+    assert now.open == () and now.waiting == 0 and [d.id for d in now.resolved] == [dispute_id]
     assert now.counts == {DisputeResolution.agreed: 1, DisputeResolution.disagreed: 0}
 
 
