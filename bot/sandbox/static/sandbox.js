@@ -18,6 +18,9 @@ let persona = localStorage.getItem("sandbox-persona") || "ana";
 let current = localStorage.getItem("sandbox-current") || "";
 let openThread = null; // {channel, ts}
 let shownModal = "";
+// Unread marks, as Slack's sidebar: per persona, the newest top-level ts seen in each channel.
+// What was there when the page first showed a persona counts as seen.
+const seen = {};
 
 const $ = (id) => document.getElementById(id);
 
@@ -315,10 +318,30 @@ function render() {
   notice.hidden = !state.notice;
   notice.textContent = state.notice;
   if (!state.channels.some((c) => c.id === current) && current !== "home") current = state.channels[0].id;
+  markSeen();
   renderSidebar();
   renderPane();
   renderThread();
   renderModal();
+}
+
+function newestTs(channelId) {
+  const messages = state.conversations[channelId].messages;
+  return messages.length ? messages[messages.length - 1].ts : "0";
+}
+
+function markSeen() {
+  if (!seen[state.as]) {
+    seen[state.as] = {};
+    for (const channel of state.channels) seen[state.as][channel.id] = newestTs(channel.id);
+  }
+  if (state.conversations[current]) seen[state.as][current] = newestTs(current);
+}
+
+// Top-level messages by someone else since the channel was last looked at.
+function unreadCount(channelId) {
+  const since = Number(seen[state.as][channelId] || 0);
+  return state.conversations[channelId].messages.filter((m) => Number(m.ts) > since && m.user !== state.me).length;
 }
 
 function renderSidebar() {
@@ -329,7 +352,14 @@ function renderSidebar() {
   for (const channel of state.channels) {
     const item = el("li");
     const label = channel.kind === "dm" ? `💬 ${escapeHtml(channel.name)}` : `# ${escapeHtml(channel.name)}`;
-    const button = el("button", channel.id === current ? "active" : "", label);
+    const unread = channel.id === current ? 0 : unreadCount(channel.id);
+    const button = el("button", channel.id === current ? "active" : unread ? "unread" : "", label);
+    if (unread) {
+      const badge = el("span", "badge", String(unread));
+      badge.setAttribute("data-testid", "unread");
+      badge.title = `${unread} new`;
+      button.appendChild(badge);
+    }
     button.type = "button";
     button.dataset.testid = `nav-${channel.kind === "dm" ? "dm" : channel.name}`;
     button.setAttribute("data-testid", button.dataset.testid);
