@@ -102,7 +102,10 @@ function mrkdwn(source) {
     }
     const href = unescapeSlack(target);
     const safe = /^(https?:|mailto:)/.test(href) ? href : "#";
-    return keep(`<a href="${escapeHtml(safe)}" target="_blank" rel="noopener">${escapeHtml(unescapeSlack(label || target))}</a>`);
+    // A Slack permalink opens the message here, as Slack does (see openMessage).
+    const permalink = /^https:\/\/slack\.com\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})$/.exec(href);
+    const inPage = permalink ? ` data-channel="${permalink[1]}" data-ts="${permalink[2]}.${permalink[3]}"` : "";
+    return keep(`<a href="${escapeHtml(safe)}" target="_blank" rel="noopener"${inPage}>${escapeHtml(unescapeSlack(label || target))}</a>`);
   });
   let html = escapeHtml(unescapeSlack(text));
   html = html.replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, "$1<b>$2</b>");
@@ -541,6 +544,15 @@ function shortcutMenu(anchor, channel, message) {
   });
 }
 
+function openMessage(channel, ts) {
+  const conversation = state.conversations[channel];
+  if (!conversation) { toast("That conversation is not one you are in."); return; }
+  const root = conversation.messages.find((m) => m.ts === ts || m.replies.some((r) => r.ts === ts));
+  if (!root) { toast("That message is no longer shown (it was posted before a restart, or deleted)."); return; }
+  go(channel);
+  if (root.replies.length) showThread(channel, root.ts);
+}
+
 function showThread(channel, ts) {
   openThread = { channel, ts };
   renderThread();
@@ -704,6 +716,13 @@ function setUp() {
     if (!$("popover").hidden) closePopover();
     else if (!$("overlay").hidden) closeModal();
     else if (openThread) { openThread = null; renderThread(); }
+  });
+  document.addEventListener("click", (event) => {
+    const permalink = event.target.closest("a[data-ts]");
+    if (permalink) {
+      event.preventDefault();
+      openMessage(permalink.dataset.channel, permalink.dataset.ts);
+    }
   });
   document.addEventListener("click", (event) => {
     if (!$("popover").hidden && !$("popover").contains(event.target) && !event.target.closest(".tools")) closePopover();
