@@ -11,15 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from bot.blocks.text import (
-    BUTTON_TEXT_LIMIT,
     MODAL_TITLE_LIMIT,
     SECTION_TEXT_LIMIT,
+    button,
     context,
     escape,
     header,
     inline,
     message,
     plain,
+    quoted,
     section,
     truncate,
 )
@@ -143,7 +144,7 @@ def _body(critique: Critique) -> list[dict[str, Any]]:
         blocks.append(section(_triggers_text(critique)))
     if critique.way_out.customer_at_fault:
         blocks.append(section(_way_out_text(critique)))
-    rewrite = _quoted(truncate(critique.rewrite, REWRITE_LIMIT))
+    rewrite = quoted(truncate(critique.rewrite, REWRITE_LIMIT))
     blocks.append(section(f"{texts()['rewrite_heading']}\n{rewrite}"))
     blocks.append(context(_engine_text(critique)))
     return blocks
@@ -153,7 +154,7 @@ def _step_text(name: str, verdict: StepVerdict) -> str:
     t = texts()
     lines = [f"*{t['steps'][name]}*  {t['chips'][str(verdict.score)]}"]
     shown = verdict.evidence[:EVIDENCE_SHOWN]
-    lines += [_quoted(f"“{truncate(quote, QUOTE_LIMIT)}”") for quote in shown]
+    lines += [quoted(f"“{truncate(quote, QUOTE_LIMIT)}”") for quote in shown]
     hidden = len(verdict.evidence) - EVIDENCE_SHOWN
     if hidden > 0:
         lines.append(t["evidence_more"].format(count=hidden))
@@ -201,17 +202,9 @@ def _actions(critique_id: int) -> dict[str, Any]:
         (NOT_USEFUL_ACTION, labels["not_useful"], None),
         (DISPUTE_ACTION, labels["dispute"], "danger"),
     ]
-    elements = []
-    for action_id, label, style in buttons:
-        button = {
-            "type": "button",
-            "action_id": action_id,
-            "text": plain(label, BUTTON_TEXT_LIMIT),
-            "value": str(critique_id),
-        }
-        if style:
-            button["style"] = style
-        elements.append(button)
+    elements = [
+        button(action_id, label, str(critique_id), style) for action_id, label, style in buttons
+    ]
     return {"type": "actions", "block_id": "critique_actions", "elements": elements}
 
 
@@ -228,8 +221,3 @@ def _headline(critique: Critique) -> str:
 def _fallback(critique: Critique) -> str:
     """The notification text: the score and the summary, short."""
     return f"{_headline(critique)} — {escape(truncate(critique.summary, SECTION_TEXT_LIMIT))}"
-
-
-def _quoted(text: str) -> str:
-    """`text` escaped, as a mrkdwn block quote line by line."""
-    return "\n".join(f"> {line}" for line in escape(text).splitlines() or [""])

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.blocks.disputes import open_dispute_blocks, resolved_disputes_blocks
 from bot.blocks.reminder import practise_button
 from bot.blocks.schedule import schedule_description
-from bot.blocks.text import escape, header, inline, section
+from bot.blocks.text import escape, header, section
 from bot.coaching.critique import STEPS
+from bot.coaching.disputes import DisputeOverview
 from bot.prompt_files import read_toml
 from bot.reminders.digest import load_texts
 from bot.reminders.progress import (
     AdminOverview,
     CritiqueSummary,
-    DisputeSummary,
     ScheduleSummary,
     StepTrend,
     UserProgress,
 )
 
 HOME_BLOCK_LIMIT = 100
-COMMENT_SHOWN = 300  # characters of a dispute comment
 
 
 def home_view(progress: UserProgress, admin: AdminOverview | None) -> dict[str, Any]:
@@ -99,6 +99,7 @@ def _critique_line(critique: CritiqueSummary) -> str:
 def _admin_blocks(admin: AdminOverview) -> list[dict[str, Any]]:
     texts = _texts()
     watched = ", ".join(f"<#{channel}>" for channel in admin.watched_channels)
+    disputes = admin.disputes
     return [
         {"type": "divider"},
         header(texts["admin_title"]),
@@ -108,12 +109,20 @@ def _admin_blocks(admin: AdminOverview) -> list[dict[str, Any]]:
             [_schedule_line(s) for s in admin.schedules],
             texts["no_schedules"],
         ),
-        _list_section(
-            texts["disputes_heading"],
-            [_dispute_line(d) for d in admin.disputes],
-            texts["no_disputes"],
-        ),
+        _disputes_heading(disputes),
+        *(block for dispute in disputes.open for block in open_dispute_blocks(dispute)),
+        *(resolved_disputes_blocks(disputes, admin.team_id) if disputes.resolved else []),
     ]
+
+
+def _disputes_heading(disputes: DisputeOverview) -> dict[str, Any]:
+    texts = _texts()
+    if not disputes.open:
+        return _list_section(texts["disputes_heading"], [], texts["no_disputes"])
+    if disputes.waiting > len(disputes.open):
+        more = texts["disputes_more"].format(waiting=disputes.waiting, shown=len(disputes.open))
+        return section(f"{texts['disputes_heading']} {more}")
+    return section(texts["disputes_heading"])
 
 
 def _schedule_line(schedule: ScheduleSummary) -> str:
@@ -126,20 +135,6 @@ def _schedule_line(schedule: ScheduleSummary) -> str:
         channel=schedule.channel_id,
         schedule=schedule_description(schedule.local_time, schedule.timezone, schedule.weekdays),
         quiet=texts["quiet_suffix"] if schedule.skip_quiet_days else "",
-    )
-
-
-def _dispute_line(dispute: DisputeSummary) -> str:
-    texts = _texts()
-    # The comment is someone's free text: it must not ping, link or break the layout.
-    comment = (
-        f"“{inline(dispute.comment, COMMENT_SHOWN)}”" if dispute.comment else texts["no_comment"]
-    )
-    return texts["dispute_line"].format(
-        day=dispute.created_on.isoformat(),
-        user=dispute.user_id,
-        channel=dispute.channel_id,
-        comment=comment,
     )
 
 

@@ -10,6 +10,8 @@ MESSAGE_TEXT_LIMIT = 40000  # a message's `text`, its fallback and notification
 HEADER_TEXT_LIMIT = 150
 MODAL_TITLE_LIMIT = 24  # also a modal's submit and close labels
 BUTTON_TEXT_LIMIT = 75
+# Slack accepts a web link to a message in any workspace the reader is in.
+MESSAGE_LINK = "https://slack.com/archives/{channel}/p{ts}"
 
 
 def escape(text: str) -> str:
@@ -60,3 +62,24 @@ def context(mrkdwn: str) -> dict[str, Any]:
 def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> dict[str, Any]:
     """A plain_text object, cut to `limit` (e.g. 24 for modal titles, 75 for options)."""
     return {"type": "plain_text", "text": truncate(text, limit)}
+
+
+def message_link(channel_id: str, ts: str) -> str:
+    """The permalink form of a message (or a thread, by its root's ts)."""
+    return MESSAGE_LINK.format(channel=channel_id, ts=ts.replace(".", ""))
+
+
+def quoted(text: str) -> str:
+    """`text` escaped, as a mrkdwn block quote line by line."""
+    return "\n".join(f"> {line}" for line in escape(text).splitlines() or [""])
+
+
+def button(action_id: str, label: str, value: str, style: str | None = None) -> dict[str, Any]:
+    """A button element; `style` "primary" or "danger", or None for Slack's default."""
+    element = {
+        "type": "button",
+        "action_id": action_id,
+        "text": plain(label, BUTTON_TEXT_LIMIT),
+        "value": value,
+    }
+    return element | {"style": style} if style else element

@@ -8,6 +8,7 @@ import sys
 from bot.cli import (
     calibrate,
     critique,
+    disputes,
     eval,
     migrate,
     practice,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         critique,
         eval,
         calibrate,
+        disputes,
         practice,
         sandbox,
     ):

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from bot.settings import Settings, load_settings
+from bot.store.db import Database
+from bot.store.migrations import schema_is_current
 
 MANIFEST_HINT = "Create the Slack app from deploy/slack-app-manifest.yml (see README, 'Install')."
 
@@ -27,3 +32,18 @@ def fail(message: str) -> NoReturn:
     """Print one clear line for the user and exit non-zero (no traceback)."""
     print(f"asap-coach: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+@contextmanager
+def current_database() -> Iterator[Database]:
+    """The bot's database (DATABASE_URL), reachable and migrated, else one clear line."""
+    settings = settings_or_exit()
+    db = Database(settings.database_url)
+    try:
+        if not schema_is_current(db.engine, settings.database_url):
+            fail("the database schema is out of date: run `asap-coach migrate` first.")
+        yield db
+    except OperationalError as error:
+        fail(f"cannot reach the database in DATABASE_URL: {error.orig}")
+    finally:
+        db.dispose()

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from sqlalchemy.exc import OperationalError
-
-from bot.cli._common import fail, settings_or_exit
-from bot.store.db import Database
-from bot.store.migrations import schema_is_current
+from bot.cli._common import current_database
 from bot.store.retention import purge_workspace
 
 
@@ -26,17 +22,8 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
 
 
 def purge(args: argparse.Namespace) -> int:
-    settings = settings_or_exit()
-    db = Database(settings.database_url)
-    try:
-        if not schema_is_current(db.engine, settings.database_url):
-            fail("the database schema is out of date: run `asap-coach migrate` first.")
-        with db.session() as session:
-            deleted = purge_workspace(session, args.team)
-    except OperationalError as error:
-        fail(f"cannot reach the database in DATABASE_URL: {error.orig}")
-    finally:
-        db.dispose()
+    with current_database() as db, db.session() as session:
+        deleted = purge_workspace(session, args.team)
     if not deleted:
         print(f"Nothing was stored for workspace {args.team}.")
         return 0

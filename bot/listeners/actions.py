@@ -1,8 +1,10 @@
 """Buttons: under a critique (practise, rate, dispute), under a practice message (End, Try
-again), and Practise now (the daily reminder, the Home tab). Parse, ack, record, hand off."""
+again), Practise now (the daily reminder, the Home tab), and Agree or Disagree under a dispute
+on an admin's Home tab. Parse, ack, record, hand off."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -17,8 +19,17 @@ from bot.blocks.critique import (
     notice_modal,
     texts,
 )
+from bot.blocks.disputes import (
+    AGREE_ACTION,
+    DISAGREE_ACTION,
+    agree_modal,
+    already_resolved_text,
+    disagree_modal,
+    notice_text,
+)
 from bot.blocks.practice import END_ACTION, TRY_AGAIN_ACTION
 from bot.blocks.reminder import PRACTISE_NOW_ACTION
+from bot.coaching.disputes import Dispute, find_dispute
 from bot.coaching.reviews import record_rating
 from bot.prompt_files import read_toml
 from bot.reminders.digest import load_texts
@@ -71,6 +82,30 @@ def register(app: App, services: Services) -> None:
             services.enqueue(Notice(team_id=team_id, channel_id=user_id, message={"text": text}))
         else:
             answer(services, body, client, text)
+        ack()
+
+    def open_resolution_form(
+        body: dict, action: dict, client: WebClient, form: Callable[[Dispute], dict]
+    ) -> None:
+        # The trigger expires three seconds after the click: the form opens now, with the
+        # dispute as it stands (another admin may have resolved it since the tab was drawn).
+        dispute = find_dispute(services.db, body["team"]["id"], int(action["value"]))
+        if dispute is None:
+            view = notice_modal(notice_text("gone"))
+        elif dispute.resolution is not None:
+            view = notice_modal(already_resolved_text(dispute))
+        else:
+            view = form(dispute)
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    @app.action(AGREE_ACTION)
+    def open_agree_form(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        open_resolution_form(body, action, client, agree_modal)
+        ack()
+
+    @app.action(DISAGREE_ACTION)
+    def open_disagree_form(ack: Ack, body: dict, action: dict, client: WebClient) -> None:
+        open_resolution_form(body, action, client, disagree_modal)
         ack()
 
     @app.action(END_ACTION)

@@ -1,6 +1,9 @@
-"""Modal submissions: the practice picker, and the dispute form under a critique."""
+"""Modal submissions: the practice picker, the dispute form under a critique, and an admin's
+Agree or Disagree form under a dispute on the Home tab."""
 
 from __future__ import annotations
+
+from dataclasses import asdict
 
 from slack_bolt import Ack, App, BoltContext
 
@@ -11,9 +14,17 @@ from bot.blocks.critique import (
     notice_modal,
     texts,
 )
+from bot.blocks.disputes import (
+    AGREE_CALLBACK,
+    DISAGREE_CALLBACK,
+    agreed_levels,
+    disagree_reason,
+    reason_missing_errors,
+)
 from bot.blocks.practice import PICKER_CALLBACK, picker_choice
 from bot.coaching.reviews import record_dispute
 from bot.services import Services
+from bot.slack.disputes import DisputeResolutionAsked
 from bot.slack.practice_start import PracticeStartAsked
 
 
@@ -42,3 +53,33 @@ def register(app: App, services: Services) -> None:
         )
         answer = texts()["answers"]["dispute_stored" if stored else "gone"]
         ack(response_action="update", view=notice_modal(answer))
+
+    # The form closes at once; the job resolves it, tells the disputer, and publishes the
+    # admin's Home tab again with the dispute among the resolved ones.
+    @app.view(AGREE_CALLBACK)
+    def agree_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+        services.enqueue(
+            DisputeResolutionAsked(
+                team_id=context.team_id,
+                user_id=body["user"]["id"],
+                dispute_id=int(view["private_metadata"]),
+                labels=asdict(agreed_levels(view)),
+            )
+        )
+        ack()
+
+    @app.view(DISAGREE_CALLBACK)
+    def disagree_submitted(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+        reason = disagree_reason(view)
+        if not reason:
+            ack(response_action="errors", errors=reason_missing_errors())
+            return
+        services.enqueue(
+            DisputeResolutionAsked(
+                team_id=context.team_id,
+                user_id=body["user"]["id"],
+                dispute_id=int(view["private_metadata"]),
+                reason=reason,
+            )
+        )
+        ack()

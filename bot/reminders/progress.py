@@ -1,5 +1,6 @@
 """What the App Home shows, as plain data for `bot/blocks/home.py`: a person's practice and
-critiques of the last 30 days, and for admins the channel settings and the disputed critiques."""
+critiques of the last 30 days, and for admins the channel settings and the disputed critiques
+(`bot/coaching/disputes.py`)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.coaching.critique import STEPS, StepName
+from bot.coaching.disputes import DisputeOverview, dispute_overview
 from bot.reminders.digest import lowest_step
 from bot.store.models import (
     ChannelSettings,
     Critique,
-    CritiqueFeedback,
-    FeedbackKind,
     PracticeSession,
     PracticeTurn,
     ReminderSchedule,
@@ -29,7 +29,6 @@ PROGRESS_WINDOW = timedelta(days=30)
 RECENT_HALF = PROGRESS_WINDOW / 2
 SHOWN_SESSIONS = 10
 SHOWN_CRITIQUES = 5
-SHOWN_DISPUTES = 10
 
 
 @dataclass(frozen=True)
@@ -75,19 +74,11 @@ class ScheduleSummary:
 
 
 @dataclass(frozen=True)
-class DisputeSummary:
-    user_id: str
-    channel_id: str
-    message_ts: str
-    comment: str | None
-    created_on: date
-
-
-@dataclass(frozen=True)
 class AdminOverview:
+    team_id: str
     watched_channels: tuple[str, ...]
     schedules: tuple[ScheduleSummary, ...]
-    disputes: tuple[DisputeSummary, ...]
+    disputes: DisputeOverview
 
 
 def user_progress(session: Session, team_id: str, user_id: str, now: datetime) -> UserProgress:
@@ -190,6 +181,7 @@ def admin_overview(session: Session, team_id: str) -> AdminOverview:
         .order_by(ReminderSchedule.channel_id)
     )
     return AdminOverview(
+        team_id=team_id,
         watched_channels=tuple(watched),
         schedules=tuple(
             ScheduleSummary(
@@ -202,25 +194,5 @@ def admin_overview(session: Session, team_id: str) -> AdminOverview:
             )
             for s in schedules
         ),
-        disputes=_recent_disputes(session, team_id),
-    )
-
-
-def _recent_disputes(session: Session, team_id: str) -> tuple[DisputeSummary, ...]:
-    rows = session.execute(
-        select(CritiqueFeedback, Critique)
-        .join(Critique, CritiqueFeedback.critique_id == Critique.id)
-        .where(CritiqueFeedback.team_id == team_id, CritiqueFeedback.kind == FeedbackKind.dispute)
-        .order_by(CritiqueFeedback.created_at.desc())
-        .limit(SHOWN_DISPUTES)
-    )
-    return tuple(
-        DisputeSummary(
-            feedback.user_id,
-            critique.channel_id,
-            critique.message_ts,
-            feedback.comment,
-            feedback.created_at.date(),
-        )
-        for feedback, critique in rows
+        disputes=dispute_overview(session, team_id),
     )

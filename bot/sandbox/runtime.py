@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -24,22 +23,26 @@ from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import select
 
 from bot.fakes.slack import Change, FakeSlack
 from bot.jobs.scheduler import build_scheduler
 from bot.prompt_files import read_toml
-from bot.reminders.delivery import run_due_reminders
+from bot.reminders.delivery import Outcome, run_due_reminders
 from bot.services import Services
 from bot.settings import load_settings
 from bot.slack.practice_end import IdlePracticeDue
 from bot.slack.reminders import reminder_poster
+from bot.store.base import run_on_clock
 from bot.store.migrations import upgrade_to_head
+from bot.store.models import DeliveryStatus, ReminderDelivery
 from bot.web import serving
 
 logger = logging.getLogger(__name__)
 
 SIGNING_SECRET = "sandbox-signing-secret"
 BOT_TOKEN = "xoxb-sandbox"
+TEAM_ID = "T0FAKE"  # the fake's default, which sandboxes made before it was named have
 SANDBOX_MARKER = "sandbox.json"
 DATABASE_FILE = "asap-coach.db"
 # Everything the sandbox writes in its data folder: reset deletes these and nothing else.
@@ -88,22 +91,26 @@ PEOPLE = (
 
 
 class SandboxClock:
-    """The sandbox's day: it runs a day ahead of the real one (UTC) and only moves forward.
+    """The sandbox's day, which is the bot's day too (`run_on_clock`): the real one (UTC) at
+    first, moved a day ahead by "Advance to tomorrow", and only ever forward.
 
-    A day ahead, because the bot only sends a daily reminder that fell due after it was set up:
-    at the sandbox's 09:30 the set-up is always in the past. The fake Slack stamps messages with
-    `now()`; the seeded demo conversations are dated the day before the sandbox's day, which the
-    first reminder reports on.
+    The fake Slack stamps messages with `now()` and the bot stamps its rows with `utcnow()`, so
+    both agree on what happened yesterday. The set-up is stamped at 09:00 yesterday and the
+    seeded demo conversations from 10:00 yesterday (`dated_yesterday`): today's 09:30 reminder
+    falls due after the set-up and reports on them, whatever the time of day now.
     """
 
-    def __init__(self) -> None:
-        self.days_ahead = 1
+    def __init__(self, days_ahead: int = 0) -> None:
+        self.days_ahead = days_ahead
         self._back: timedelta | None = None
 
     def now(self) -> float:
+        return self.utcnow().timestamp()
+
+    def utcnow(self) -> datetime:
         if self._back is not None:
-            return (datetime.now(UTC) - self._back).timestamp()
-        return time.time() + self.days_ahead * 86400
+            return datetime.now(UTC) - self._back
+        return datetime.now(UTC) + timedelta(days=self.days_ahead)
 
     @property
     def day(self) -> date:
@@ -159,11 +166,12 @@ class Sandbox:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             marker = self.data_dir / SANDBOX_MARKER
             restarted = marker.exists()
-            self.clock = SandboxClock()
-            if restarted:
-                self.clock.days_ahead = json.loads(marker.read_text()).get("days_ahead", 1)
+            days_ahead = json.loads(marker.read_text()).get("days_ahead", 0) if restarted else 0
+            self.clock = SandboxClock(days_ahead)
+            run_on_clock(self.clock.utcnow)
             self.fake = FakeSlack(
                 signing_secret=SIGNING_SECRET,
+                team_id=TEAM_ID,
                 bot_token=BOT_TOKEN,
                 team_name="Sandbox",
                 team_domain="asap-sandbox",
@@ -206,6 +214,7 @@ class Sandbox:
                 self.services.close()
                 self._running = None
             self.fake.stop()
+            run_on_clock(None)
 
     def reset(self) -> None:
         """Start over: a new workspace, an empty database, the demo conversations again."""
@@ -241,6 +250,27 @@ class Sandbox:
             )
             self.fake.wait_idle(timeout=5)
             return {str(outcome): count for outcome, count in outcomes.items()}
+
+    def todays_reminder(self, outcomes: dict[str, int]) -> str:
+        """What the page says after a reminder tick: where today's reminder is, or why it is
+        not in #team. The delivery log is the bot's word; #team is what the page shows, and
+        after a restart it no longer holds what the bot posted before."""
+        texts = read_toml("sandbox", "page.toml")["reminder"]
+        with self.services.db.session() as session:
+            delivery = session.scalar(
+                select(ReminderDelivery).where(
+                    ReminderDelivery.team_id == TEAM_ID,
+                    ReminderDelivery.local_date == self.clock.day,
+                )
+            )
+        if delivery is None:
+            return texts["none_due"]
+        if delivery.status is not DeliveryStatus.sent:
+            return texts[str(delivery.status)].format(reason=delivery.error or "?")
+        if outcomes.get(str(Outcome.sent)):
+            return texts["posted"]
+        shown = {message.ts for message in self.fake.messages(self.workspace.team)}
+        return texts["already_sent" if delivery.message_ts in shown else "sent_before_restart"]
 
     def advance_to_tomorrow(self) -> dict[str, int]:
         with self._lock:

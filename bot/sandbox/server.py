@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from bot.fakes.slack import Ephemeral, Message, SlackError, View
+from bot.prompt_files import read_toml
 from bot.sandbox.runtime import COACHING_EMOJI, PEOPLE, Sandbox
 
 logger = logging.getLogger(__name__)
@@ -143,10 +144,14 @@ class SandboxPage:
             self._dismissed.clear()
             self.sandbox.reset()
             return {"ok": True}
-        if action == "remind":
-            return {"ok": True, "outcomes": self.sandbox.send_todays_reminder()}
-        if action == "tomorrow":
-            return {"ok": True, "outcomes": self.sandbox.advance_to_tomorrow()}
+        if action in ("remind", "tomorrow"):
+            sandbox = self.sandbox
+            tomorrow = action == "tomorrow"
+            outcomes = sandbox.advance_to_tomorrow() if tomorrow else sandbox.send_todays_reminder()
+            said = sandbox.todays_reminder(outcomes)
+            if tomorrow:
+                said = read_toml("sandbox", "page.toml")["tomorrow"] + said
+            return {"ok": True, "outcomes": outcomes, "said": said}
         me = self._user(as_key)
         channel = str(body.get("channel", ""))
         if action == "post":

@@ -8,15 +8,13 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.blocks.text import message_link
 from bot.coaching.practice.service import SessionView
 from bot.slack.errors import is_transient
 
-# Slack accepts a web link to a message in any workspace the reader is in.
-MESSAGE_LINK = "https://slack.com/archives/{channel}/p{ts}"
-
 
 def thread_link(channel_id: str, thread_ts: str) -> str:
-    return MESSAGE_LINK.format(channel=channel_id, ts=thread_ts.replace(".", ""))
+    return message_link(channel_id, thread_ts)
 
 
 def session_link(session: SessionView) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData
@@ -43,5 +44,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def utcnow() -> datetime:
+def _real_now() -> datetime:
     return datetime.now(UTC)
+
+
+_clock: Callable[[], datetime] = _real_now
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, on the bot's clock: what it stamps rows with and counts days from."""
+    return _clock()
+
+
+def run_on_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make `clock` the bot's clock in this process; None: the real one again.
+
+    Only the sandbox does this: it runs the bot in its own process next to the fake Slack, on
+    the sandbox's day (which "Advance to tomorrow" moves), so that what the bot stamps, what the
+    Home tab dates and what the reminder counts as yesterday follow the messages' day.
+    Durations (how long a job waited, an ack took) are measured on the real clock regardless.
+    """
+    global _clock
+    _clock = clock or _real_now

@@ -76,6 +76,11 @@ class FeedbackKind(StrEnum):
     dispute = "dispute"
 
 
+class DisputeResolution(StrEnum):
+    agreed = "agreed"  # the lead corrected the scores: the reply is a labelled example
+    disagreed = "disagreed"  # the scores stand; the agent was told why
+
+
 class DeliveryStatus(StrEnum):
     claimed = "claimed"
     sent = "sent"
@@ -234,6 +239,14 @@ class CritiqueFeedback(Base):
     kind: Mapped[FeedbackKind] = mapped_column(_str_enum(FeedbackKind))
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A dispute, once an admin resolved it: agreed (with the levels they set, the reply's
+    # labels for calibration) or disagreed (with why). `told_at`: the disputer was told.
+    resolution: Mapped[DisputeResolution | None] = mapped_column(_str_enum(DisputeResolution))
+    resolved_by: Mapped[str | None] = mapped_column(String(SLACK_ID))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    labels: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ScoringCalibration(Base):

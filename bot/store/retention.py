@@ -1,9 +1,10 @@
 """How long the bot keeps what people wrote, and forgetting a workspace altogether.
 
 After RETENTION_DAYS, the text the bot stored goes (critiques' reply text and full results,
-dispute comments, practice turns, scorecards, which quote replies) and so does the metadata of
-support-channel messages; scores and counts stay for the trends. A workspace that uninstalls the
-app, or whose admin runs `asap-coach purge --team`, loses every row the bot holds for it.
+dispute comments and a lead's reason for keeping the scores, practice turns, scorecards, which
+quote replies) and so does the metadata of support-channel messages; scores, counts and a
+dispute's labels stay for the trends. A workspace that uninstalls the app, or whose admin runs
+`asap-coach purge --team`, loses every row the bot holds for it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import delete, null, update
+from sqlalchemy import delete, null, or_, update
 from sqlalchemy.orm import Session
 
 from bot.store.base import Base
@@ -33,8 +34,14 @@ def purge_expired(session: Session, cutoff: datetime) -> Counter[str]:
         .where(Critique.created_at < cutoff, Critique.reply_text.is_not(None))
         .values(result=null(), reply_text=None),
         "critique_feedback": update(CritiqueFeedback)
-        .where(CritiqueFeedback.created_at < cutoff, CritiqueFeedback.comment.is_not(None))
-        .values(comment=None),
+        .where(
+            CritiqueFeedback.created_at < cutoff,
+            or_(
+                CritiqueFeedback.comment.is_not(None),
+                CritiqueFeedback.resolution_note.is_not(None),
+            ),
+        )
+        .values(comment=None, resolution_note=None),
         "practice_turns": delete(PracticeTurn).where(PracticeTurn.created_at < cutoff),
         "practice_sessions": update(PracticeSession)
         .where(PracticeSession.ended_at < cutoff, PracticeSession.scorecard.is_not(None))

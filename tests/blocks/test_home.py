@@ -3,24 +3,44 @@
 from __future__ import annotations
 
 import json
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from bot.blocks.home import HOME_BLOCK_LIMIT, home_view
+from bot.coaching.disputes import Dispute, DisputeOverview
 from bot.reminders.progress import (
     AdminOverview,
     CritiqueSummary,
-    DisputeSummary,
     PracticeSummary,
     ScheduleSummary,
     StepTrend,
     UserProgress,
 )
-from bot.store.models import SessionStatus
+from bot.store.models import DisputeResolution, SessionStatus
 
 DAY = date(2026, 11, 20)
+AT = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
+NO_DISPUTES = DisputeOverview(
+    open=(), resolved=(), counts=dict.fromkeys(DisputeResolution, 0), waiting=0
+)
+
+
+def dispute(comment: str | None, reply_text: str | None = None, dispute_id: int = 7) -> Dispute:
+    return Dispute(
+        id=dispute_id,
+        user_id="U0ANA",
+        comment=comment,
+        created_at=AT,
+        channel_id="C0SUPPORT",
+        message_ts="1700000000.000100",
+        scores={"apologize": 2, "sympathize": 0, "responsibility": 1, "act": 2},
+        has_trigger=False,
+        reply_text=reply_text,
+    )
+
+
 PROGRESS = UserProgress(
     sessions=(PracticeSummary("laptop-dead-on-arrival", DAY, SessionStatus.satisfied),),
     trends=(
@@ -33,6 +53,7 @@ PROGRESS = UserProgress(
     critiques=(CritiqueSummary("C0SUPPORT", "1700000000.000100", DAY, (2, 0, 1, 2)),),
 )
 ADMIN = AdminOverview(
+    team_id="T0FAKE",
     watched_channels=("C0SUPPORT", "C0BILLING"),
     schedules=(
         ScheduleSummary("C0SUPPORT", time(9, 30), "Europe/Berlin", (1, 2, 3, 4, 5), True, None),
@@ -40,7 +61,12 @@ ADMIN = AdminOverview(
             "C0BILLING", time(8, 0), "UTC", (1, 2, 3, 4, 5, 6, 7), False, "channel archived"
         ),
     ),
-    disputes=(DisputeSummary("U0ANA", "C0SUPPORT", "1700000000.000100", "I did <!here>", DAY),),
+    disputes=DisputeOverview(
+        open=(dispute("I did <!here>"),),
+        resolved=(),
+        counts=dict.fromkeys(DisputeResolution, 0),
+        waiting=1,
+    ),
 )
 NOTHING_YET = UserProgress(sessions=(), trends=(), weakest_step=None, critiques=())
 
@@ -63,19 +89,24 @@ def test_an_admin_also_sees_settings_and_disputes(snapshot_json) -> None:
 
 
 def test_empty_states(snapshot_json) -> None:
-    empty = AdminOverview(watched_channels=(), schedules=(), disputes=())
+    empty = AdminOverview(team_id="T0FAKE", watched_channels=(), schedules=(), disputes=NO_DISPUTES)
     assert home_view(NOTHING_YET, empty) == snapshot_json
 
 
 def test_long_lists_stay_within_slack_limits() -> None:
     admin = AdminOverview(
+        team_id="T0FAKE",
         watched_channels=tuple(f"C{n:08d}" for n in range(500)),
         schedules=(),
-        disputes=tuple(
-            DisputeSummary("U0ANA", "C0SUPPORT", "1.2", "x" * 5000, DAY) for _ in range(10)
+        disputes=DisputeOverview(
+            open=tuple(dispute("x" * 5000, "<!channel> " * 2000, n) for n in range(10)),
+            resolved=(),
+            counts=dict.fromkeys(DisputeResolution, 0),
+            waiting=25,
         ),
     )
     view = home_view(PROGRESS, admin)
+    assert "25 waiting; the newest 10 are below" in json.dumps(view)
     assert len(view["blocks"]) <= HOME_BLOCK_LIMIT
     assert all(
         len(block["text"]["text"]) <= 3000 for block in view["blocks"] if block["type"] == "section"

@@ -137,5 +137,6 @@ def test_critiques_received_and_disputes(database: Database) -> None:
         True,
         None,
     )
-    [dispute] = overview.disputes
+    [dispute] = overview.disputes.open  # the dispute, not the rating
     assert (dispute.user_id, dispute.comment, dispute.message_ts) == ("U1", "unfair", "1.1")
+    assert dispute.scores == {"apologize": 2, "sympathize": 0, "responsibility": 1, "act": 2}

@@ -73,7 +73,9 @@ def test_practice_moves_the_mood_meter_and_ends_with_a_scorecard(page, screensho
     screenshot(page, "practice")
 
 
-def test_a_coaching_reaction_then_a_dispute_reaches_the_leads_home_tab(page, screenshot) -> None:
+def test_a_coaching_reaction_then_a_dispute_reaches_the_leads_home_tab_and_is_resolved(
+    page, screenshot
+) -> None:
     act_as(page, "lee")
     page.get_by_test_id("nav-support").click()
     root = page.get_by_test_id("message").filter(has_text="birthday present")
@@ -100,8 +102,26 @@ def test_a_coaching_reaction_then_a_dispute_reaches_the_leads_home_tab(page, scr
 
     act_as(page, "lee")
     page.get_by_test_id("nav-home").click()
-    page.get_by_test_id("home").get_by_text("not brushing her off").wait_for()
+    home = page.get_by_test_id("home")
+    home.get_by_text("not brushing her off").wait_for()
+    assert "Apologize 0/2 · Sympathize 0/2" in home.inner_text()
     screenshot(page, "dispute")
+
+    # The entry links the message: it opens in its thread, as a Slack permalink would.
+    home.get_by_role("link", name="this message").click()
+    page.locator("#thread").get_by_text("Calm down").first.wait_for()
+
+    page.get_by_test_id("nav-home").click()
+    home.get_by_role("button", name="Disagree: tell them why").click()
+    modal = page.get_by_test_id("modal")
+    modal.locator("textarea").fill("“Calm down” tells her how to feel. Start with the party.")
+    modal.get_by_test_id("modal-submit").click()
+    page.locator("#overlay").wait_for(state="hidden")
+    home.get_by_text("1 disagreed").wait_for()
+
+    act_as(page, "ana")
+    page.get_by_test_id("nav-dm").click()
+    page.locator("#messages").get_by_text("Start with the party").wait_for()
 
 
 def test_todays_reminder_is_posted_once_with_the_demo_figures(page, screenshot) -> None:

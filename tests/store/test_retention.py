@@ -15,6 +15,7 @@ from bot.store.models import (
     ChannelSettings,
     Critique,
     CritiqueFeedback,
+    DisputeResolution,
     FeedbackKind,
     PracticeSession,
     PracticeTurn,
@@ -60,6 +61,9 @@ def _fill(database: Database, team_id: str, at: datetime, tag: str) -> None:
                 kind=FeedbackKind.dispute,
                 comment="I did apologise",
                 created_at=at,
+                resolution=DisputeResolution.disagreed,
+                resolution_note="Only after the policy line",
+                labels=None,
             )
         )
         practice = PracticeSession(
@@ -127,10 +131,12 @@ def test_text_and_metadata_past_the_retention_period_are_forgotten(database: Dat
         assert (old.reply_text, old.result) == (None, None)
         assert (old.apologize, old.overall) == (2, 70)  # the scores stay for the trends
         assert recent.reply_text and recent.result
-        comments = session.scalars(
-            select(CritiqueFeedback.comment).order_by(CritiqueFeedback.team_id)
+        comments = session.execute(
+            select(CritiqueFeedback.comment, CritiqueFeedback.resolution_note).order_by(
+                CritiqueFeedback.team_id
+            )
         )
-        assert list(comments) == [None, "I did apologise"]
+        assert list(comments) == [(None, None), ("I did apologise", "Only after the policy line")]
         sessions = session.scalars(select(PracticeSession).order_by(PracticeSession.team_id))
         assert [s.scorecard for s in sessions] == [None, {"best_reply": "I'm so sorry"}]
         assert list(session.scalars(select(PracticeTurn.team_id))) == ["T2"]

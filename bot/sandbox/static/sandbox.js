@@ -56,6 +56,9 @@ let persona = localStorage.getItem("sandbox-persona") || "ana";
 let current = localStorage.getItem("sandbox-current") || "";
 let openThread = null; // {channel, ts}
 let shownModal = "";
+// Unread marks, as Slack's sidebar: per persona, the newest top-level ts seen in each channel.
+// What was there when the page first showed a persona counts as seen.
+const seen = {};
 
 const $ = (id) => document.getElementById(id);
 
@@ -145,7 +148,10 @@ function mrkdwn(source) {
     }
     const href = unescapeSlack(target);
     const safe = /^(https?:|mailto:)/.test(href) ? href : "#";
-    return keep(`<a href="${escapeHtml(safe)}" target="_blank" rel="noopener">${escapeHtml(unescapeSlack(label || target))}</a>`);
+    // A Slack permalink opens the message here, as Slack does (see openMessage).
+    const permalink = /^https:\/\/slack\.com\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})$/.exec(href);
+    const inPage = permalink ? ` data-channel="${permalink[1]}" data-ts="${permalink[2]}.${permalink[3]}"` : "";
+    return keep(`<a href="${escapeHtml(safe)}" target="_blank" rel="noopener"${inPage}>${escapeHtml(unescapeSlack(label || target))}</a>`);
   });
   let html = escapeHtml(unescapeSlack(text));
   html = html.replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, "$1<b>$2</b>");
@@ -362,10 +368,30 @@ function render() {
   notice.hidden = !state.notice;
   notice.textContent = state.notice;
   if (!state.channels.some((c) => c.id === current) && current !== "home") current = state.channels[0].id;
+  markSeen();
   renderSidebar();
   renderPane();
   renderThread();
   renderModal();
+}
+
+function newestTs(channelId) {
+  const messages = state.conversations[channelId].messages;
+  return messages.length ? messages[messages.length - 1].ts : "0";
+}
+
+function markSeen() {
+  if (!seen[state.as]) {
+    seen[state.as] = {};
+    for (const channel of state.channels) seen[state.as][channel.id] = newestTs(channel.id);
+  }
+  if (state.conversations[current]) seen[state.as][current] = newestTs(current);
+}
+
+// Top-level messages by someone else since the channel was last looked at.
+function unreadCount(channelId) {
+  const since = Number(seen[state.as][channelId] || 0);
+  return state.conversations[channelId].messages.filter((m) => Number(m.ts) > since && m.user !== state.me).length;
 }
 
 function renderSidebar() {
@@ -376,7 +402,14 @@ function renderSidebar() {
   for (const channel of state.channels) {
     const item = el("li");
     const label = `${channel.kind === "dm" ? ICONS.dm : "#"} ${escapeHtml(channel.name)}`;
-    const button = el("button", channel.id === current ? "active" : "", label);
+    const unread = channel.id === current ? 0 : unreadCount(channel.id);
+    const button = el("button", channel.id === current ? "active" : unread ? "unread" : "", label);
+    if (unread) {
+      const badge = el("span", "badge", String(unread));
+      badge.setAttribute("data-testid", "unread");
+      badge.title = `${unread} new`;
+      button.appendChild(badge);
+    }
     button.type = "button";
     button.dataset.testid = `nav-${channel.kind === "dm" ? "dm" : channel.name}`;
     button.setAttribute("data-testid", button.dataset.testid);
@@ -561,6 +594,15 @@ function shortcutMenu(anchor, channel, message) {
   });
 }
 
+function openMessage(channel, ts) {
+  const conversation = state.conversations[channel];
+  if (!conversation) { toast("That conversation is not one you are in."); return; }
+  const root = conversation.messages.find((m) => m.ts === ts || m.replies.some((r) => r.ts === ts));
+  if (!root) { toast("That message is no longer shown (it was posted before a restart, or deleted)."); return; }
+  go(channel);
+  if (root.replies.length) showThread(channel, root.ts);
+}
+
 function showThread(channel, ts) {
   openThread = { channel, ts };
   renderThread();
@@ -711,14 +753,12 @@ function setUp() {
     if (current === "home") api("home");
     refresh();
   });
-  $("remind").addEventListener("click", async () => {
-    const answer = await api("remind");
-    if (answer.ok) toast(answer.outcomes.sent ? "Today's reminder was posted in #team." : "Today's reminder was already sent.");
-  });
-  $("tomorrow").addEventListener("click", async () => {
-    const answer = await api("tomorrow");
-    if (answer.ok) toast("It is 09:30 the next day: the reminder tick ran.");
-  });
+  for (const action of ["remind", "tomorrow"]) {
+    $(action).addEventListener("click", async () => {
+      const answer = await api(action);
+      if (answer.ok) toast(answer.said); // the bot's delivery log, against what #team shows
+    });
+  }
   $("reset").addEventListener("click", async () => {
     if (!window.confirm("Start the sandbox over? Everything done in it is deleted.")) return;
     openThread = null;
@@ -731,6 +771,13 @@ function setUp() {
     if (!$("popover").hidden) closePopover();
     else if (!$("overlay").hidden) closeModal();
     else if (openThread) { openThread = null; renderThread(); }
+  });
+  document.addEventListener("click", (event) => {
+    const permalink = event.target.closest("a[data-ts]");
+    if (permalink) {
+      event.preventDefault();
+      openMessage(permalink.dataset.channel, permalink.dataset.ts);
+    }
   });
   document.addEventListener("click", (event) => {
     if (!$("popover").hidden && !$("popover").contains(event.target) && !event.target.closest(".tools")) closePopover();
