@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot.coaching.critique import CritiqueEngine
-from bot.coaching.engines import build_critique_engine
+from bot.coaching.engines import build_critique_engine, for_user
 from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.persona import Persona, Turn
@@ -505,11 +505,12 @@ class PracticeSessions:
     # -- helpers ----------------------------------------------------------------------------
 
     def _roleplay(self, row: PracticeSession, turns: list[Turn]) -> Roleplay:
+        # On the trainee's behalf: LLM engines keep to their allowance.
         return Roleplay(
             self.scenarios.scenarios[row.scenario_id],
             Difficulty(row.difficulty),
-            critic=self.critic,
-            persona=self.persona,
+            critic=for_user(self.critic, row.team_id, row.user_id),
+            persona=for_user(self.persona, row.team_id, row.user_id),
             turn_limit=self.turn_limit,
             seed=f"practice-session-{row.id}",
             turns=turns,
