@@ -5,7 +5,6 @@ PostgreSQL; the LLM through the real `openai` client against the stub."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +18,7 @@ from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.persona_offline import OfflinePersona
 from bot.coaching.practice.service import PracticeSessions, Replied
-from bot.fakes.openai_stub import OpenAIStub, StubReply
+from bot.fakes.openai_stub import StubReply
 from bot.fakes.openai_stub import TokenUsage as StubUsage
 from bot.metrics import REGISTRY
 from bot.settings import load_settings
@@ -38,18 +37,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture(scope="module")
-def running_stub() -> Iterator[OpenAIStub]:
-    with OpenAIStub() as server:
-        yield server
-
-
-@pytest.fixture
-def stub(running_stub: OpenAIStub) -> OpenAIStub:
-    running_stub.reset()
-    return running_stub
 
 
 @pytest.fixture

@@ -5,13 +5,12 @@ offline answer goes out, labelled with why: the real `openai` client against the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from bot.coaching.critique import CritiqueRequest, EngineName
 from bot.coaching.offline import OfflineCritiqueEngine
-from bot.fakes.openai_stub import OpenAIStub, StubReply, TokenUsage
+from bot.fakes.openai_stub import StubReply, TokenUsage
 from bot.metrics import REGISTRY
 
 from .model_answers import answer, llm_engine, step
@@ -21,18 +20,6 @@ GOOD = answer(apologize=step(2, "I'm sorry your order is late."))
 DEADLINE = 1.0
 # Time the offline answer may take on top of the deadline on a loaded 2-core machine.
 MARGIN = 0.75
-
-
-@pytest.fixture(scope="module")
-def running_stub() -> Iterator[OpenAIStub]:
-    with OpenAIStub() as server:
-        yield server
-
-
-@pytest.fixture
-def stub(running_stub: OpenAIStub) -> OpenAIStub:
-    running_stub.reset()
-    return running_stub
 
 
 def timed(call):

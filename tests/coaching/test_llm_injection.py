@@ -5,14 +5,13 @@ it can still read (issue 11, "Injection holds with the LLM engine too")."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from bot.coaching.critique import CritiqueRequest, EngineName, TriggerKind
 from bot.coaching.instructions import REMOVED
 from bot.coaching.offline import OfflineCritiqueEngine
-from bot.fakes.openai_stub import OpenAIStub, RecordedRequest, StubReply
+from bot.fakes.openai_stub import RecordedRequest, StubReply
 
 from .model_answers import STEP_NAMES, answer, llm_engine, obeying, step, user_text
 
@@ -57,18 +56,6 @@ ORDERS = {
     ],
 }
 MISSED_BY_THE_FINDER = {"unseen wording", "unseen wording, in spanish"}
-
-
-@pytest.fixture(scope="module")
-def running_stub() -> Iterator[OpenAIStub]:
-    with OpenAIStub() as server:
-        yield server
-
-
-@pytest.fixture
-def stub(running_stub: OpenAIStub) -> OpenAIStub:
-    running_stub.reset()
-    return running_stub
 
 
 def critique(stub, reply: str, customer: str | None = CUSTOMER, api: str = "responses"):

@@ -3,14 +3,10 @@ says it reads English (issue 13, "Honest limits"); the evidence rule and the gua
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from bot.blocks.critique import critique_message
 from bot.coaching.critique import CritiqueRequest, EngineName
 from bot.coaching.offline import OfflineCritiqueEngine
-from bot.fakes.openai_stub import OpenAIStub, StubReply
+from bot.fakes.openai_stub import StubReply
 
 from .model_answers import answer, llm_engine, obeying, step, user_text
 
@@ -30,18 +26,6 @@ JUDGED = answer(
     summary="Una disculpa sincera con un paso concreto y una hora.",
     rewrite=SINCERE,
 )
-
-
-@pytest.fixture(scope="module")
-def running_stub() -> Iterator[OpenAIStub]:
-    with OpenAIStub() as server:
-        yield server
-
-
-@pytest.fixture
-def stub(running_stub: OpenAIStub) -> OpenAIStub:
-    running_stub.reset()
-    return running_stub
 
 
 def critique(stub, reply: str, customer: str | None = CUSTOMER):
