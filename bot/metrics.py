@@ -86,3 +86,23 @@ REMINDERS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+LLM_CALLS = Counter(
+    "asap_llm_calls_total",
+    "LLM critiques and practice-customer turns asked for, by how they ended: ok, or why the "
+    "offline engine answered instead (timeout, refusal, error, budget, rate_limited).",
+    ["kind", "outcome"],
+    registry=REGISTRY,
+)
+LLM_SECONDS = Histogram(
+    "asap_llm_seconds",
+    "Time an LLM call took, retries included (its deadline cuts it).",
+    ["kind"],
+    buckets=(0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 15.0, 20.0, 30.0),
+    registry=REGISTRY,
+)
+LLM_TOKENS = Counter(
+    "asap_llm_tokens_total",
+    "Tokens the LLM engines spent, by kind and direction (input: the prompt, output: the answer).",
+    ["kind", "direction"],
+    registry=REGISTRY,
+)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from bot.coaching.allowance import LlmAllowance
 from bot.coaching.calibration import calibrated, workspace_calibration
 from bot.coaching.critique import Critique, CritiqueEngine, CritiqueRequest
-from bot.coaching.engines import build_critique_engine
+from bot.coaching.engines import build_critique_engine, for_user
 from bot.coaching.offline import OfflineCritiqueEngine
 from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.persona import Persona
@@ -44,11 +45,15 @@ class Services:
         # Every thread that may hold a connection at once: the HTTP server's and the job slots.
         threads = settings.http_threads + settings.llm_concurrency + settings.worker_concurrency
         db = Database(settings.database_url, pool_size=threads)
-        # One engine per process: one OpenAI client and one token budget for critiques and the
-        # practice critic.
-        critique_engine = critique_engine or build_critique_engine(settings)
+        # One engine per process (one OpenAI client) for critiques and the practice critic; the
+        # allowance keeps each person and workspace to their LLM limits.
+        allowance = LlmAllowance.from_settings(db, settings)
+        critique_engine = critique_engine or build_critique_engine(settings, allowance=allowance)
         practice = PracticeSessions.from_settings(
-            db, settings, critic=critique_engine, persona=persona or build_persona(settings)
+            db,
+            settings,
+            critic=critique_engine,
+            persona=persona or build_persona(settings, allowance=allowance),
         )
         return cls(
             settings=settings,
@@ -59,17 +64,15 @@ class Services:
             slack=clients_by_team(settings, db, retry_rate_limits=True),
         )
 
-    def critique_engine_for(self, team_id: str, *, asked_at: float) -> CritiqueEngine:
-        """The engine for one workspace's critique asked at `asked_at` (epoch seconds): scoring
-        with the team's calibration, and at once offline, labelled busy, when the LLM engine
-        could not start on it within BUSY_AFTER_SECONDS (an answer now beats one minutes late)."""
-        engine = self.critique_engine
-        if isinstance(engine, OfflineCritiqueEngine):
-            return calibrated(engine, workspace_calibration(self.db, team_id))
+    def critique_engine_for(self, team_id: str, user_id: str, *, asked_at: float) -> CritiqueEngine:
+        """The engine for a critique asked by `user_id` of `team_id` at `asked_at` (epoch
+        seconds): scoring with the workspace's calibration, within the person's LLM allowance,
+        and at once offline, labelled busy, when the LLM engine could not start on it within
+        BUSY_AFTER_SECONDS (an answer now beats one minutes late)."""
+        calibration = workspace_calibration(self.db, team_id)
         if self.llm_busy(asked_at):
-            offline = calibrated(OfflineCritiqueEngine(), workspace_calibration(self.db, team_id))
-            return BusyFallback(offline)
-        return engine
+            return BusyFallback(calibrated(OfflineCritiqueEngine(), calibration))
+        return for_user(self.critique_engine, team_id, user_id, calibration)
 
     def llm_busy(self, asked_at: float) -> bool:
         """Whether work asked at `asked_at` waited so long for an LLM slot that the offline

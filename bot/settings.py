@@ -82,11 +82,17 @@ class Settings(BaseSettings):
     openai_max_retries: int = Field(
         2, ge=0, description="Retries of an LLM call after a timeout or a transient error."
     )
-    openai_token_budget: int | None = Field(
-        None,
-        ge=1,
-        description="Tokens the critique engine may spend per process, then it answers offline; "
-        "unset = no limit.",
+    llm_critiques_per_user_hour: int = Field(
+        60,
+        ge=0,
+        description="LLM critiques one person may get in an hour (reactions, the shortcut, "
+        "checks, practice turns), then the offline engine answers, labelled; 0 = no limit.",
+    )
+    llm_monthly_token_budget: int = Field(
+        5_000_000,
+        ge=0,
+        description="Tokens a workspace's LLM critiques and practice customers may spend in a "
+        "calendar month (UTC), then the offline engine answers, labelled; 0 = no limit.",
     )
     scenarios_dir: Path | None = Field(
         None,

@@ -144,8 +144,9 @@ def _body(critique: Critique) -> list[dict[str, Any]]:
         blocks.append(section(_triggers_text(critique)))
     if critique.way_out.customer_at_fault:
         blocks.append(section(_way_out_text(critique)))
-    rewrite = quoted(truncate(critique.rewrite, REWRITE_LIMIT))
-    blocks.append(section(f"{texts()['rewrite_heading']}\n{rewrite}"))
+    if critique.rewrite:  # none when an LLM's rewrite in another language failed its checks
+        rewrite = quoted(truncate(critique.rewrite, REWRITE_LIMIT))
+        blocks.append(section(f"{texts()['rewrite_heading']}\n{rewrite}"))
     blocks.append(context(_engine_text(critique)))
     return blocks
 
@@ -189,6 +190,8 @@ def _way_out_text(critique: Critique) -> str:
 
 def _engine_text(critique: Critique) -> str:
     t = texts()
+    if critique.notice:  # why the offline engine answered, in the words of prompts/critique/
+        return critique.notice
     if critique.fallback_reason:
         return t["fallback_notes"].get(critique.fallback_reason, t["fallback_note"])
     return t["engine_note"].format(engine=critique.engine.value)

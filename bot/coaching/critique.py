@@ -124,6 +124,16 @@ class Critique(BaseModel):
     fallback_reason: str | None = Field(
         None, description="Why the LLM engine handed over to the offline engine."
     )
+    notice: str | None = Field(
+        None,
+        description="What the agent should know about how this critique was made, in words for "
+        "them (e.g. that their LLM allowance is used up, so the offline engine answered).",
+    )
+    unconfirmed: dict[StepName, Score] = Field(
+        default_factory=dict,
+        description="Steps the LLM scored higher than the offline rules could confirm from its "
+        "evidence, with the LLM's score: the score shown is the rules'.",
+    )
     model: str | None = None
     usage: TokenUsage | None = Field(None, description="Tokens used by the LLM engine.")
     not_scored: str | None = Field(

@@ -35,6 +35,7 @@ class HttpResponse:
     body: bytes = b""
     content_type: str = "text/plain; charset=utf-8"
     headers: Mapping[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # seconds between the body's bytes: an upstream that answers too slowly
 
     @classmethod
     def json(cls, obj: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> Self:
@@ -71,7 +72,9 @@ class LoopbackServer:
         if self._server is not None:
             raise RuntimeError("server already started")
         self.stopping.clear()
-        self._server = ThreadingHTTPServer(self._address, _request_handler_for(self._handler))
+        self._server = ThreadingHTTPServer(
+            self._address, _request_handler_for(self._handler, self.stopping)
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             # A short poll keeps stop() (and so every test teardown) quick.
@@ -106,7 +109,9 @@ class LoopbackServer:
         self.stopping.wait(seconds)
 
 
-def _request_handler_for(handler: Handler) -> type[BaseHTTPRequestHandler]:
+def _request_handler_for(
+    handler: Handler, stopping: threading.Event
+) -> type[BaseHTTPRequestHandler]:
     class _RequestHandler(BaseHTTPRequestHandler):
         # HTTP/1.1 keeps connections alive, as the real services do for the clients' pools.
         protocol_version = "HTTP/1.1"
@@ -146,7 +151,13 @@ def _request_handler_for(handler: Handler) -> type[BaseHTTPRequestHandler]:
             for name, value in response.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(response.body)
+            if not response.drip:
+                self.wfile.write(response.body)
+                return
+            for index in range(len(response.body)):
+                self.wfile.write(response.body[index : index + 1])
+                if stopping.wait(response.drip):
+                    return
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s " + format, self.address_string(), *args)

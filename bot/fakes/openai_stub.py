@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any, Self
@@ -72,6 +73,9 @@ class StubReply:
     retry_after: float | None = None
     delay: float = 0.0  # seconds to wait before answering
     usage: TokenUsage | None = None  # None: estimated from the request and the answer
+    drip: float = 0.0  # seconds between the bytes of the answer's body
+    # Chooses the reply from the request, when set (a model that reads what it is sent).
+    respond: Callable[[RecordedRequest], StubReply] | None = None
 
     @classmethod
     def text(cls, text: str, *, delay: float = 0.0, usage: TokenUsage | None = None) -> Self:
@@ -126,9 +130,20 @@ class StubReply:
         """Answer only after `seconds`, so the client's timeout fires first."""
         return cls.text("", delay=seconds)
 
+    @classmethod
+    def answering(cls, respond: Callable[[RecordedRequest], StubReply]) -> Self:
+        """The reply `respond` chooses for each request, e.g. a model that obeys instructions it
+        finds in what it is sent. Meant as `stub.default`."""
+        return cls(ReplyKind.TEXT, respond=respond)
+
     def after(self, seconds: float) -> Self:
         """This reply, answered after `seconds`."""
         return replace(self, delay=seconds)
+
+    def dripping(self, seconds: float) -> Self:
+        """This reply with its body sent one byte every `seconds`: each read gets data well
+        within any timeout, and yet the answer never seems to end."""
+        return replace(self, drip=seconds)
 
 
 NO_SCRIPTED_REPLY = StubReply.error(
@@ -197,14 +212,17 @@ class OpenAIStub:
 
     def _handle(self, request: HttpRequest) -> HttpResponse:
         body = _parse_json(request.body)
+        recorded = RecordedRequest(request.path, request.headers, body)
         with self._lock:
-            self._requests.append(RecordedRequest(request.path, request.headers, body))
+            self._requests.append(recorded)
         rejection = _reject(request, body)
         if rejection is not None:
             return rejection
         reply = self._next_reply()
+        if reply.respond is not None:
+            reply = reply.respond(recorded)
         self._server.sleep(reply.delay)
-        return _render(reply, request.path, body)
+        return replace(_render(reply, request.path, body), drip=reply.drip)
 
     def _next_reply(self) -> StubReply:
         with self._lock:

@@ -26,7 +26,7 @@ class DraftCheckAsked(Job):
 
 
 def answer_draft_check(services: Services, asked: DraftCheckAsked) -> None:
-    engine = services.critique_engine_for(asked.team_id, asked_at=asked.asked_at)
+    engine = services.critique_engine_for(asked.team_id, asked.user_id, asked_at=asked.asked_at)
     checked = check_draft(engine, asked.draft)
     respond(asked.response_url, draft_check_message(checked))
 

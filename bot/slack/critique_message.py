@@ -95,7 +95,9 @@ def _critique_on_reaction(
         tell(client, channel, requester, texts()["notes"][problem.reason])
         return
     with _hourglass(client, channel, asked.message_ts):
-        engine = services.critique_engine_for(asked.team_id, asked_at=asked.asked_at)
+        engine = services.critique_engine_for(
+            asked.team_id, asked.requester, asked_at=asked.asked_at
+        )
         review = request_critique(services.db, engine, message, requester, asked.source, state)
         _deliver(services, client, message, requester, state.delivery, review)
 
@@ -112,7 +114,7 @@ def _critique_in_modal(
             view_id=asked.view_id, view=notice_modal(texts()["notes"][problem.reason])
         )
         return
-    engine = services.critique_engine_for(asked.team_id, asked_at=asked.asked_at)
+    engine = services.critique_engine_for(asked.team_id, asked.requester, asked_at=asked.asked_at)
     review = request_critique(services.db, engine, message, asked.requester, asked.source, state)
     modal = critique_modal(review.critique, review.critique_id, review.truncated)
     client.views_update(view_id=asked.view_id, view=modal)

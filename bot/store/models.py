@@ -81,6 +81,13 @@ class DisputeResolution(StrEnum):
     disagreed = "disagreed"  # the scores stand; the agent was told why
 
 
+class LlmKind(StrEnum):
+    """What an LLM call was for."""
+
+    critique = "critique"
+    persona = "persona"  # the practice customer's words
+
+
 class DeliveryStatus(StrEnum):
     claimed = "claimed"
     sent = "sent"
@@ -336,3 +343,22 @@ class ChannelMessage(Base):
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LlmUse(Base):
+    """One LLM call made for a person of a workspace, and its tokens (never any text): what the
+    hourly limit per person and the workspace's monthly token budget count."""
+
+    __tablename__ = "llm_uses"
+    __table_args__ = (
+        Index(None, "team_id", "created_at"),
+        Index(None, "team_id", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    user_id: Mapped[str] = mapped_column(String(SLACK_ID))
+    kind: Mapped[LlmKind] = mapped_column(_str_enum(LlmKind))
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

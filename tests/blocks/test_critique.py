@@ -127,3 +127,22 @@ def test_a_reply_the_offline_engine_cannot_read_shows_why_and_no_score(snapshot_
     texts = " ".join(_texts(message))
     assert "set an LLM engine" in texts
     assert "/100" not in json.dumps(message) and "partial" not in texts
+
+
+def test_a_critique_made_offline_for_a_reason_says_so_in_its_own_words() -> None:
+    notice = "Scored by the offline engine: you've had 60 AI critiques in the past hour."
+    limited = _critique().model_copy(
+        update={"fallback_reason": "llm_hourly_limit", "notice": notice}
+    )
+    failed = _critique().model_copy(update={"fallback_reason": "llm_timeout"})
+    for critique, shown in [(limited, notice), (failed, "the LLM engine was unavailable")]:
+        message = critique_message(critique, 1, author="UAGENT", requester="UAGENT")
+        (context,) = [block for block in message["blocks"] if block["type"] == "context"]
+        assert shown in json.dumps(context, ensure_ascii=False)
+
+
+def test_a_critique_without_a_rewrite_shows_no_empty_rewrite() -> None:
+    message = critique_message(
+        _critique().model_copy(update={"rewrite": ""}), 1, author="UAGENT", requester="UAGENT"
+    )
+    assert all("rewrite" not in text.lower() for text in _texts(message))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.coaching.critique import Critique, CritiqueRequest
 from bot.coaching.offline import OfflineCritiqueEngine
+from bot.fakes.openai_stub import OpenAIStub
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,3 +48,17 @@ def critique(offline_engine: OfflineCritiqueEngine) -> Callable[..., Critique]:
         return offline_engine.critique(request)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def running_stub() -> Iterator[OpenAIStub]:
+    """The OpenAI-compatible stub on loopback, for the LLM engines' tests."""
+    with OpenAIStub() as server:
+        yield server
+
+
+@pytest.fixture
+def stub(running_stub: OpenAIStub) -> OpenAIStub:
+    """The stub with no script, no recorded requests and no default answer."""
+    running_stub.reset()
+    return running_stub

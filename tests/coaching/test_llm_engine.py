@@ -46,6 +46,7 @@ def answer(**changes) -> dict:
         "summary": "Polite but vague.",
         "rewrite": "Sorry about that, a double charge is stressful. Call me on [PHONE_1] "
         "and I'll [what you will do] by [when?].",
+        "instructions_found": [],
     }
     return {**base, **changes}
 
@@ -271,8 +272,9 @@ def test_the_default_limits_are_the_settings_defaults():
     settings = load_settings(_env_file=None, openai_api_key="sk-test")
     engine = LLMCritiqueEngine.from_settings(settings, fallback=OfflineCritiqueEngine())
     assert engine.max_output_tokens == 1500
-    assert engine.client.max_retries == 2
-    assert engine.token_budget is None
+    assert engine.calls.max_retries == 2  # ours, bounded by the deadline
+    assert engine.calls.deadline_seconds == 20
+    assert engine.client.max_retries == 0  # the client's own know no deadline
 
 
 def test_transient_errors_are_retried(stub, make_engine):
@@ -280,15 +282,6 @@ def test_transient_errors_are_retried(stub, make_engine):
     result = make_engine("responses", openai_max_retries=2).critique(request())
     assert result.engine is EngineName.llm
     assert len(stub.requests) == 2
-
-
-def test_an_exhausted_token_budget_stops_calling_the_model(stub, make_engine):
-    engine = make_engine("chat", openai_token_budget=100)
-    stub.enqueue(StubReply.json(answer(), usage=TokenUsage(input_tokens=90, output_tokens=20)))
-    assert engine.critique(request()).engine is EngineName.llm
-    result = engine.critique(request())
-    assert result.fallback_reason == "llm_budget_exhausted"
-    assert len(stub.requests) == 1
 
 
 def test_the_cli_uses_the_llm_engine_when_a_key_is_set(stub, monkeypatch, capsys):

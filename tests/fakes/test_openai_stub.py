@@ -220,3 +220,26 @@ def test_requests_without_a_model_are_rejected_like_openai(
         client.post("/responses", body={"input": "x"}, cast_to=object)
 
     assert stub.pending == 1  # a rejected request does not consume the script
+
+
+def test_a_dripping_answer_outlasts_a_read_timeout_without_tripping_it(stub: OpenAIStub) -> None:
+    stub.enqueue(StubReply.text("slow but steady").dripping(0.001))
+    client = openai.OpenAI(base_url=stub.base_url, api_key="test", max_retries=0, timeout=0.5)
+
+    started = time.monotonic()
+    response = client.responses.create(model=MODEL, input="x")
+
+    # Every read got a byte well within 0.5 s, so the whole answer took longer than the timeout.
+    assert response.output_text == "slow but steady"
+    assert time.monotonic() - started > 0.5
+
+
+def test_an_answering_reply_is_chosen_from_the_request(stub: OpenAIStub, client) -> None:
+    def echo(request) -> StubReply:
+        return StubReply.text(f"you said {request.body['input']}")
+
+    stub.default = StubReply.answering(echo)
+
+    answers = [client.responses.create(model=MODEL, input=said).output_text for said in "ab"]
+
+    assert answers == ["you said a", "you said b"]

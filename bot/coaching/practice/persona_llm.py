@@ -2,24 +2,35 @@
 
 The model never decides anything: the mood and what the agent did come from the mood model and
 are passed in each turn. Its output must be an in-character message: rubric words ("ASAP",
-"score", "as an AI") reject it, Slack mentions are stripped, length is capped. Any error, timeout,
-truncation or rejection falls back to the offline persona's line.
+"score", "as an AI") reject it, Slack mentions are stripped, length is capped. Any error,
+truncation or rejection, the turn's deadline (PERSONA_DEADLINE_SECONDS, retries included) or a
+used-up workspace budget falls back to the offline persona's line; the tokens it spends are
+counted against the workspace's budget.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from string import Template
 
-import openai
-
+from bot.coaching.allowance import LlmAllowance, PersonalAllowance, Refused
+from bot.coaching.llm_calls import (
+    Answered,
+    DeadlineCalls,
+    LLMFailure,
+    Outcome,
+    count_refused,
+    refused,
+    usage_of,
+)
 from bot.coaching.practice.persona import Cue, Turn
 from bot.coaching.practice.persona_offline import OfflinePersona
 from bot.coaching.privacy import Redactor
 from bot.prompt_files import read_toml
 from bot.settings import OpenAIApi, Settings
-from bot.store.models import TurnRole
+from bot.store.models import LlmKind, TurnRole
 
 log = logging.getLogger(__name__)
 
@@ -82,74 +93,109 @@ class LlmPersona:
 
     def __init__(
         self,
-        client: openai.OpenAI,
+        calls: DeadlineCalls,
         *,
         model: str,
         api: OpenAIApi,
         fallback: OfflinePersona,
         max_output_tokens: int = MAX_OUTPUT_TOKENS,
+        allowance: LlmAllowance | None = None,
     ) -> None:
-        self.client = client
+        self.calls = calls
         self.model = model
         self.api = api
         self.fallback = fallback
         self.max_output_tokens = max_output_tokens
+        self.allowance = allowance
+        self.spending: PersonalAllowance | None = None  # set by for_user
         self.prompts = read_toml("practice", "persona_llm.toml")
 
     @classmethod
-    def from_settings(cls, settings: Settings, fallback: OfflinePersona) -> LlmPersona:
-        key = settings.openai_api_key
-        client = openai.OpenAI(
-            api_key=key.get_secret_value() if key else None,
-            base_url=settings.openai_base_url,
-            timeout=settings.openai_timeout_seconds,
+    def from_settings(
+        cls, settings: Settings, fallback: OfflinePersona, allowance: LlmAllowance | None = None
+    ) -> LlmPersona:
+        calls = DeadlineCalls.from_settings(
+            settings,
+            LlmKind.persona,
+            deadline_seconds=settings.persona_deadline_seconds,
             max_retries=min(MAX_RETRIES, settings.openai_max_retries),
         )
         return cls(
-            client,
+            calls,
             model=settings.openai_model,
             api=settings.openai_api,
             fallback=fallback,
             max_output_tokens=min(MAX_OUTPUT_TOKENS, settings.openai_max_output_tokens),
+            allowance=allowance,
         )
+
+    def for_user(self, team_id: str, user_id: str) -> LlmPersona:
+        """This persona playing the customer for one person of one workspace: its tokens count
+        against the workspace's budget."""
+        if self.allowance is None:
+            return self
+        persona = copy.copy(self)
+        persona.spending = self.allowance.of(team_id, user_id)
+        return persona
 
     def speak(self, cue: Cue) -> str:
         offline_line = self.fallback.speak(cue)
         if cue.reaction is None:
             return offline_line  # the authored opening states the scenario's facts exactly
+        if self.spending is not None and isinstance(self.spending.check(LlmKind.persona), Refused):
+            count_refused(LlmKind.persona)
+            return offline_line
+        try:
+            said = self.calls.call(lambda timeout: self._say(cue, offline_line, timeout))
+        except LLMFailure as failure:
+            log.warning("LLM persona fell back to the offline line: %s", failure.reason)
+            return offline_line
+        if self.spending is not None:
+            self.spending.spend(LlmKind.persona, said.usage)
+        return said.value
+
+    def _say(self, cue: Cue, offline_line: str, timeout: float) -> Answered[str]:
         # Personal data in the agent's replies reaches the model as placeholders, put back after.
         redactor = Redactor()
+        turn = self._turn_prompt(cue, offline_line, redactor)
+        answered = self._ask(self._system_prompt(cue), turn, timeout)
         try:
-            turn = self._turn_prompt(cue, offline_line, redactor)
-            text = redactor.restore(self._ask(self._system_prompt(cue), turn))
-            return in_character(text, cue.scenario.persona.name)
-        # ValueError: besides rejected text, a body that is not the JSON the client expects.
-        except (openai.OpenAIError, ValueError) as error:
-            log.warning("LLM persona fell back to the offline line: %s", _reason(error))
-            return offline_line
+            text = in_character(redactor.restore(answered.value), cue.scenario.persona.name)
+        except PersonaTextRejected as rejected:
+            # The call cost its tokens all the same: the workspace's budget counts them.
+            if self.spending is not None:
+                self.spending.spend(LlmKind.persona, answered.usage)
+            raise LLMFailure(f"llm_out_of_character ({rejected})") from rejected
+        return Answered(text, answered.usage)
 
-    def _ask(self, system: str, turn: str) -> str:
+    def _ask(self, system: str, turn: str, timeout: float) -> Answered[str]:
         if self.api is OpenAIApi.chat:
-            completion = self.client.chat.completions.create(
+            completion = self.calls.client.chat.completions.create(
                 model=self.model,
                 messages=[{"role": "system", "content": system}, {"role": "user", "content": turn}],
                 max_completion_tokens=self.max_output_tokens,
                 store=False,
+                timeout=timeout,
             )
             choice = completion.choices[0]
+            if choice.message.refusal:
+                raise LLMFailure("llm_refusal", Outcome.refusal)
             if choice.finish_reason == "length":
-                raise PersonaTextRejected("cut off at the output token limit")
-            return choice.message.content or ""
-        response = self.client.responses.create(
+                raise LLMFailure("llm_output_limit")
+            return Answered(choice.message.content or "", usage_of(completion.usage))
+        response = self.calls.client.responses.create(
             model=self.model,
             instructions=system,
             input=turn,
             max_output_tokens=self.max_output_tokens,
             store=False,
+            timeout=timeout,
         )
         if response.status == "incomplete":
-            raise PersonaTextRejected("cut off at the output token limit")
-        return response.output_text
+            raise LLMFailure("llm_output_limit")
+        if refused(response):
+            raise LLMFailure("llm_refusal", Outcome.refusal)
+        return Answered(response.output_text, usage_of(response.usage))
 
     def _system_prompt(self, cue: Cue) -> str:
         scenario = cue.scenario
@@ -186,8 +232,3 @@ class LlmPersona:
             quote = redactor.redact(cue.ruled_out[1]) or ""
             lines.append(Template(texts["ruled_out"]).substitute(quote=quote))
         return "\n".join(lines)
-
-
-def _reason(error: Exception) -> str:
-    """Why, without echoing model output or request text into the logs."""
-    return str(error) if isinstance(error, PersonaTextRejected) else type(error).__name__

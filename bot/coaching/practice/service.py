@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot.coaching.critique import CritiqueEngine
-from bot.coaching.engines import build_critique_engine
+from bot.coaching.engines import build_critique_engine, for_user
 from bot.coaching.offline import OfflineCritiqueEngine
 from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.mood import Difficulty
@@ -548,11 +548,16 @@ class PracticeSessions:
     def _roleplay(
         self, row: PracticeSession, turns: list[Turn], *, offline: bool = False
     ) -> Roleplay:
+        # On the trainee's behalf: LLM engines keep to their allowance.
         return Roleplay(
             self.scenarios.scenarios[row.scenario_id],
             Difficulty(row.difficulty),
-            critic=self.offline_critic if offline else self.critic,
-            persona=self.offline_persona if offline else self.persona,
+            critic=self.offline_critic
+            if offline
+            else for_user(self.critic, row.team_id, row.user_id),
+            persona=self.offline_persona
+            if offline
+            else for_user(self.persona, row.team_id, row.user_id),
             turn_limit=self.turn_limit,
             seed=f"practice-session-{row.id}",
             turns=turns,

@@ -10,12 +10,13 @@ from collections.abc import Iterator
 import openai
 import pytest
 
+from bot.coaching.llm_calls import DeadlineCalls
 from bot.coaching.practice.engines import build_persona
 from bot.coaching.practice.mood import Difficulty
 from bot.coaching.practice.persona_llm import MAX_MESSAGE_CHARS, LlmPersona
 from bot.fakes.openai_stub import OpenAIStub, StubReply
 from bot.settings import OpenAIApi, Settings
-from bot.store.models import SessionStatus
+from bot.store.models import LlmKind, SessionStatus
 
 from .conftest import INJECTION
 
@@ -38,8 +39,15 @@ def stub(running_stub: OpenAIStub) -> OpenAIStub:
 @pytest.fixture
 def llm_persona(stub, offline_persona):
     def make(api: OpenAIApi = OpenAIApi.responses) -> LlmPersona:
-        client = openai.OpenAI(base_url=stub.base_url, api_key="test", max_retries=0, timeout=0.5)
-        return LlmPersona(client, model="gpt-test", api=api, fallback=offline_persona)
+        client = openai.OpenAI(base_url=stub.base_url, api_key="test", max_retries=0)
+        calls = DeadlineCalls(
+            client,
+            kind=LlmKind.persona,
+            deadline_seconds=0.5,
+            max_retries=0,
+            attempt_seconds=0.5,
+        )
+        return LlmPersona(calls, model="gpt-test", api=api, fallback=offline_persona)
 
     return make
 
@@ -230,7 +238,7 @@ def test_the_persona_keeps_to_openai_max_retries_and_max_output_tokens(stub, mak
     make_roleplay(SCENARIO, persona=persona).reply(VAGUE)
 
     assert len(stub.requests) == 1  # no retry
-    assert persona.client.max_retries == 0
+    assert persona.calls.max_retries == 0
     stub.enqueue(StubReply.text("Fine."))
     make_roleplay(SCENARIO, persona=persona).reply(VAGUE)
     assert stub.requests[-1].body["max_output_tokens"] == 120
@@ -260,3 +268,26 @@ def test_before_any_offer_the_model_is_told_none_was_made(stub, llm_persona, mak
     make_roleplay(SCENARIO, persona=llm_persona()).reply(VAGUE)
 
     assert "has not offered you anything concrete yet" in stub.requests[0].body["input"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [StubReply.hang(30), StubReply.text("Fine. Thursday, then.").dripping(0.05)],
+    ids=["hanging", "slow-dripping"],
+)
+def test_the_customer_speaks_offline_within_the_persona_deadline(stub, make_roleplay, reply):
+    settings = Settings(
+        openai_api_key="test",
+        openai_base_url=stub.base_url,
+        persona_deadline_seconds=1.0,
+        _env_file=None,
+    )  # OPENAI_TIMEOUT_SECONDS stays 20 s a try: the deadline is what cuts it
+    stub.default = reply
+    persona = build_persona(settings)
+    offline = make_roleplay(SCENARIO).reply(VAGUE)
+    started = time.monotonic()
+
+    played = make_roleplay(SCENARIO, persona=persona).reply(VAGUE)
+
+    assert played.customer.text == offline.customer.text
+    assert time.monotonic() - started < 1.75
