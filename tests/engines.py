@@ -40,4 +40,5 @@ def silent_llm_answer() -> dict:
         "way_out_evidence": [],
         "summary": "Checked by the model.",
         "rewrite": "",
+        "instructions_found": [],
     }

@@ -140,7 +140,9 @@ def test_an_obeyed_rewrite_is_refused_even_when_the_orders_were_missed(stub):
     # The obeyed rewrite promises a refund and brings a link and a code: the offline one instead.
     assert "refund" not in result.rewrite.lower() and "example.com" not in result.rewrite
     offline = OfflineCritiqueEngine().critique(
-        CritiqueRequest(agent_reply=f"Calm down, we will look into it. {orders[0]}")
+        CritiqueRequest(
+            agent_reply=f"Calm down, we will look into it. {orders[0]}", customer_message=CUSTOMER
+        )
     )
     assert result.rewrite == offline.rewrite
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from bot.coaching.practice.scenarios import load_scenarios
 
@@ -28,6 +29,18 @@ def act_as(page, persona: str) -> None:
 def send(page, text: str, box: str = "message-box") -> None:
     page.get_by_test_id(box).fill(text)
     page.get_by_test_id(box).press("Enter")
+
+
+def scroll_to(locator) -> None:
+    """Scroll to what the locator finds; the page redraws a conversation whenever something in
+    it changes (the bot's jobs post just after one another), so try again on a fresh element."""
+    for _ in range(10):
+        try:
+            locator.scroll_into_view_if_needed(timeout=1000)
+            return
+        except PlaywrightError:
+            locator.page.wait_for_timeout(100)
+    locator.scroll_into_view_if_needed()
 
 
 def test_practice_moves_the_mood_meter_and_ends_with_a_scorecard(page, screenshot) -> None:
@@ -57,8 +70,6 @@ def test_practice_moves_the_mood_meter_and_ends_with_a_scorecard(page, screensho
     if "Scorecard" not in page.locator("#thread").inner_text():
         send(page, "/practice end")
     thread.get_by_text(re.compile("Scorecard")).first.wait_for()
-    # The scorecard comes in its own post, just after the last answer: let the thread settle.
-    page.wait_for_timeout(500)
     # No phantom offer: the customer names back only the card's offers the replies made.
     title = card.locator(".block-header").inner_text().removeprefix("Practice: ")
     scenario = next(s for s in load_scenarios().scenarios.values() if s.title == title)
@@ -69,7 +80,7 @@ def test_practice_moves_the_mood_meter_and_ends_with_a_scorecard(page, screensho
     for index, offer in enumerate(scenario.offers.may):
         if index not in made:
             assert offer.said.lower() not in customer, offer.said
-    thread.get_by_text("calmer by").last.scroll_into_view_if_needed()
+    scroll_to(thread.get_by_text("calmer by").last)
     screenshot(page, "practice")
 
 
@@ -90,7 +101,7 @@ def test_a_coaching_reaction_then_a_dispute_reaches_the_leads_home_tab_and_is_re
     page.get_by_test_id("nav-dm").click()
     critique = page.locator("#messages [data-testid=message]").filter(has_text="Calm down").last
     critique.locator("blockquote").first.wait_for()  # evidence quotes from the reply
-    critique.get_by_text("Calm down").first.scroll_into_view_if_needed()
+    scroll_to(critique.get_by_text("Calm down").first)
     screenshot(page, "critique")
     critique.get_by_role("button", name="Dispute").click()
     modal = page.get_by_test_id("modal")
