@@ -233,7 +233,7 @@ def _without_sentences_of(
     )
 
 
-_QUOTE_LINE = re.compile(r"(?m)^[ \t]*(?:>|&gt;)[^\n]*")
+_QUOTE_LINE = re.compile(r"(?m)^[ \t]*>[^\n]*")  # Slack's &gt; reads as > (text.py)
 _QUOTED = re.compile(r'"([^"\n]{3,300})"')
 _CUSTOMER_VOICE = re.compile(r"(?:i|i'm|i've|my|me)\b")
 
@@ -302,7 +302,7 @@ class OfflineCritiqueEngine:
             cue_spans,
             {name: (rule.verdict.score, rule.spans) for name, rule in rules.items()},
             trigger_spans,
-            customer_known=bool(request.customer_message),
+            customer_message=request.customer_message,
         )
         return Reading(text, creditable, found, rules, features)
 

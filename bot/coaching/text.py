@@ -1,8 +1,9 @@
 """A reply prepared for phrase matching, with every match traceable to verbatim text.
 
 Matching runs on a *folded* copy of the reply that has exactly the same length as the original:
-lowercase, straight apostrophes, links blanked out with `~` and @handles with `_`. Because offsets
-line up, any match can be quoted verbatim from the original, which is how every piece of
+lowercase, straight apostrophes, links blanked out with `~` and @handles with `_`, and the HTML
+escapes Slack (and Twitter) put in message text read as the character they stand for. Because
+offsets line up, any match can be quoted verbatim from the original, which is how every piece of
 evidence stays a true quote of what the agent wrote.
 """
 
@@ -25,9 +26,18 @@ _LINK = re.compile(
     r"(?:/\S*[^\s.,;:!?)\]'\"])?"
 )
 _HANDLE = re.compile(r"(?<!\w)@\w+")
+# Slack escapes &, < and > in message text; each escape reads as its character, padded with
+# spaces so offsets still line up with the original.
+_ESCAPE = re.compile(r"&(?:amp|lt|gt|quot|#39);")
+_UNESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
 _BLANKED_LINK = re.compile("~+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n+")
 _QUOTE_TRIM = " \t\r\n_"  # blanked @handles at a quote's edges are noise (links are content)
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    escape = match.group()
+    return _UNESCAPED[escape].ljust(len(escape))
 
 
 def _blanked_with(char: str):
@@ -62,6 +72,7 @@ class ReplyText:
         if masked is None:
             straight = original.translate(_STRAIGHT_QUOTES)
             masked = _HANDLE.sub(_blanked_with("_"), _LINK.sub(_blanked_with("~"), straight))
+            masked = _ESCAPE.sub(_unescaped, masked)
         # Case kept, links and handles blanked: for case-sensitive rules such as ALL CAPS.
         self.masked = masked
         self.folded = _lowercase_same_length(masked)
