@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from bot.coaching.critique import StepName
+from bot.coaching.critique import STEPS, StepName
 from bot.coaching.language import languages
 from bot.coaching.rubric import _compile, critique_data
 from bot.coaching.scoring import Features
@@ -101,6 +101,11 @@ def _stems(text: str, ignore: frozenset[str]) -> set[str]:
     return {word[:_STEM] for word in _CONTENT_WORD.findall(text) if word not in ignore}
 
 
+def borrowed(step: StepName) -> bool:
+    """Whether another step weighs this step's cues or level."""
+    return any(step in steps for other, steps in _BORROWS.items() if other != step)
+
+
 @cache
 def _phrase_steps() -> dict[str, frozenset[str]]:
     return {
@@ -143,7 +148,10 @@ def reply_features(
     rule_levels: Mapping[StepName, tuple[int, list[Span]]],
     trigger_spans: Mapping[str, list[Span]],
     customer_message: str | None,
+    steps: Collection[StepName] = STEPS,
 ) -> Features:
+    """The features of a reply; phrases are searched only when one of `steps` weighs them (a
+    step's score uses only the features it weighs, so the others need not be found)."""
     features = Features()
     for step, cues in cue_spans.items():
         for cue, spans in cues.items():
@@ -153,6 +161,8 @@ def reply_features(
     for kind, spans in trigger_spans.items():
         features.add(f"trigger:{kind}", _sentences(text, spans))
     for phrase in phrase_features():
+        if phrase.steps.isdisjoint(steps):
+            continue
         hits = [Span(*found.span()) for found in phrase.pattern.finditer(text.folded)]
         if hits:
             features.add(f"phrase:{phrase.name}", _sentences(text, hits))
@@ -160,7 +170,8 @@ def reply_features(
     if customer_message:
         customer = ReplyText(customer_message).folded
         _add_customer(features, customer)
-        _add_echo(features, text, customer)
+        if not echo_feature().steps.isdisjoint(steps):
+            _add_echo(features, text, customer)
     return features
 
 

@@ -67,8 +67,11 @@ class Span:
 class ReplyText:
     """The original reply, its masked and folded copies and its sentences."""
 
-    def __init__(self, original: str, masked: str | None = None) -> None:
+    def __init__(
+        self, original: str, masked: str | None = None, sentences: list[Span] | None = None
+    ) -> None:
         self.original = original
+        self._sentences = sentences
         if masked is None:
             straight = original.translate(_STRAIGHT_QUOTES)
             masked = _HANDLE.sub(_blanked_with("_"), _LINK.sub(_blanked_with("~"), straight))
@@ -78,16 +81,19 @@ class ReplyText:
         self.folded = _lowercase_same_length(masked)
 
     def without(self, spans: list[Span]) -> ReplyText:
-        """A copy in which the text of `spans` matches nothing, offsets unchanged."""
+        """A copy in which the text of `spans` matches nothing, offsets unchanged; its sentences
+        stay those of the reply, so a sentence index means the same in every copy."""
         if not spans:
             return self
         masked = self.masked
         for span in spans:
             masked = masked[: span.start] + " " * (span.end - span.start) + masked[span.end :]
-        return ReplyText(self.original, masked)
+        return ReplyText(self.original, masked, self.sentences)
 
     @cached_property
     def sentences(self) -> list[Span]:
+        if self._sentences is not None:
+            return self._sentences
         spans, start = [], 0
         for end_mark in _SENTENCE_END.finditer(self.folded):
             spans.append(Span(start, end_mark.end()))

@@ -17,7 +17,7 @@ CUES = {
     ("act", "open door, no step"): [
         "Happy travels, and message us any time.",
         "If you need anything else, just let us know!",
-        "Please don't hesitate to reach out.",
+        "Don't hesitate to let us know.",
     ],
     ("act", "exact fix"): [
         "To turn it off, tap Settings and then Sound.",
