@@ -181,3 +181,21 @@ def test_every_feature_of_the_file_is_tested_here():
 
     assert {feature.name for feature in phrase_features()} == set(PHRASES)
     assert {feature.name for feature in customer_features()} == set(CUSTOMER)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Sorry, as per our policy we can't refund it. Please contact your bank.",
+        "I'm so sorry! I know how stressful that is. I've booked a courier for 9am tomorrow.",
+        "Thanks for reaching out! Which browser are you on?",
+    ],
+)
+def test_a_critique_weighs_only_what_it_needs_and_scores_as_a_full_reading(offline_engine, reply):
+    # The critique skips phrase features of steps the rules settle; a full reading (as when
+    # fitting) must give the same verdicts.
+    request = CritiqueRequest(agent_reply=reply, customer_message="Where is my refund?")
+    full = offline_engine.read(request)
+    critique = offline_engine.critique(request)
+    for step in ("apologize", "sympathize", "responsibility", "act"):
+        assert offline_engine._step(step, full) == getattr(critique.steps, step), step
