@@ -115,14 +115,15 @@ def _run_splits(engines: dict[str, CritiqueEngine], folder: Path) -> int:
                 judged = evaluate_lines(engine, lines, keep=keep).judged
             columns[name] = evaluate(judged)
             if fold is not None:
-                columns.update(_by_origin(name, judged))
+                columns.update(by_origin(name, judged))
         if len(engines) > 1:
             print(f"== {engine_name} ==")
         print(format_side_by_side(columns))
     return 0
 
 
-def _by_origin(name: str, judged: list[JudgedItem]) -> dict[str, EvalReport]:
+def by_origin(name: str, judged: list[JudgedItem]) -> dict[str, EvalReport]:
+    """The reports of `judged`'s real and written replies apart."""
     real = [item for item in judged if not item.written]
     written = [item for item in judged if item.written]
     return {f"{name} real": evaluate(real), f"{name} written": evaluate(written)}

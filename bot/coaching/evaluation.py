@@ -19,19 +19,28 @@ GOLD_FIELDS = (*STEPS, "trigger")
 
 
 def confusion_matrix(
-    gold: Sequence[int], predicted: Sequence[int], levels=LEVELS
-) -> list[list[int]]:
-    """Rows: gold level; columns: predicted level."""
+    gold: Sequence[int],
+    predicted: Sequence[int],
+    levels=LEVELS,
+    weights: Sequence[float] | None = None,
+) -> list[list[float]]:
+    """Rows: gold level; columns: predicted level. `weights`: how much each item counts (a
+    fit may count a label that three reviewers agreed on more than one reviewer's)."""
     index = {level: i for i, level in enumerate(levels)}
     matrix = [[0] * len(levels) for _ in levels]
-    for g, p in zip(gold, predicted, strict=True):
-        matrix[index[g]][index[p]] += 1
+    for n, (g, p) in enumerate(zip(gold, predicted, strict=True)):
+        matrix[index[g]][index[p]] += 1 if weights is None else weights[n]
     return matrix
 
 
-def quadratic_weighted_kappa(gold: Sequence[int], predicted: Sequence[int], levels=LEVELS) -> float:
-    observed = confusion_matrix(gold, predicted, levels)
-    size, total = len(levels), len(gold)
+def quadratic_weighted_kappa(
+    gold: Sequence[int],
+    predicted: Sequence[int],
+    levels=LEVELS,
+    weights: Sequence[float] | None = None,
+) -> float:
+    observed = confusion_matrix(gold, predicted, levels, weights)
+    size, total = len(levels), sum(map(sum, observed))
     if total == 0:
         return 0.0
     gold_totals = [sum(row) for row in observed]

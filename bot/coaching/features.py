@@ -5,6 +5,9 @@ Names are stable strings, since fitted weights refer to them:
 - `rule:<step>=<level>` the level the rules alone give the step;
 - `trigger:<kind>` an inflaming wording of that kind was found;
 - `phrase:<name>` a phrase feature of `prompts/critique/features.toml` matched;
+- `customer:<name>` a customer feature of that file matched the customer's message (context
+  for judging the reply, as the reviewers use it; never quoted as evidence);
+- `echo:<name>` a sentence of the reply says back the customer's own words;
 - `shape:…` the reply's form: a question, a link, an exclamation, its first or last sentence,
   how long it is, whether the customer's message is known.
 """
@@ -13,11 +16,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from bot.coaching.critique import StepName
+from bot.coaching.critique import STEPS, StepName
+from bot.coaching.language import languages
 from bot.coaching.rubric import _compile, critique_data
 from bot.coaching.scoring import Features
 from bot.coaching.text import ReplyText, Span
@@ -32,15 +36,36 @@ class PhraseFeature:
     name: str
     pattern: re.Pattern[str]
     steps: frozenset[str]  # the steps whose score weighs it
+    unless: frozenset[str] = frozenset()  # features of the same text that silence it
+
+
+@cache
+def _feature_data() -> dict:
+    return tomllib.loads(critique_data("features.toml"))
+
+
+def _phrases(section: str) -> tuple[PhraseFeature, ...]:
+    return tuple(
+        PhraseFeature(
+            entry["name"],
+            _compile(entry["patterns"]),
+            frozenset(entry["steps"]),
+            frozenset(entry.get("unless", [])),
+        )
+        for entry in _feature_data()[section]
+    )
 
 
 @cache
 def phrase_features() -> tuple[PhraseFeature, ...]:
-    data = tomllib.loads(critique_data("features.toml"))
-    return tuple(
-        PhraseFeature(entry["name"], _compile(entry["patterns"]), frozenset(entry["steps"]))
-        for entry in data["features"]
-    )
+    """Wordings of the reply."""
+    return _phrases("features")
+
+
+@cache
+def customer_features() -> tuple[PhraseFeature, ...]:
+    """Wordings of the customer's message the reply answers."""
+    return _phrases("customer")
 
 
 # Cues and rule levels of another step that bear on a step: "sorry to hear that" is also a
@@ -53,9 +78,41 @@ _BORROWS: dict[str, frozenset[str]] = {
 }
 
 
+@dataclass(frozen=True)
+class EchoFeature:
+    name: str
+    steps: frozenset[str]
+    min_shared: int
+    ignore: frozenset[str]
+
+
+_STEM = 5  # words are compared on their first letters: "waited" meets "waiting"
+_CONTENT_WORD = re.compile(r"[a-z][a-z']{3,}")
+
+
+@cache
+def echo_feature() -> EchoFeature:
+    data = _feature_data()["echo"]
+    ignore = frozenset(data["ignore"]) | languages().english
+    return EchoFeature(data["name"], frozenset(data["steps"]), data["min_shared"], ignore)
+
+
+def _stems(text: str, ignore: frozenset[str]) -> set[str]:
+    return {word[:_STEM] for word in _CONTENT_WORD.findall(text) if word not in ignore}
+
+
+def borrowed(step: StepName) -> bool:
+    """Whether another step weighs this step's cues or level."""
+    return any(step in steps for other, steps in _BORROWS.items() if other != step)
+
+
 @cache
 def _phrase_steps() -> dict[str, frozenset[str]]:
-    return {f"phrase:{feature.name}": feature.steps for feature in phrase_features()}
+    return {
+        **{f"phrase:{feature.name}": feature.steps for feature in phrase_features()},
+        **{f"customer:{feature.name}": feature.steps for feature in customer_features()},
+        f"echo:{echo_feature().name}": echo_feature().steps,
+    }
 
 
 def weighed_for(feature: str, step: StepName) -> bool:
@@ -66,7 +123,7 @@ def weighed_for(feature: str, step: StepName) -> bool:
     if kind == "rule":
         owner = rest.split("=", 1)[0]
         return owner == step or (step, owner) == ("responsibility", "act")
-    if kind == "phrase":
+    if kind in ("phrase", "customer", "echo"):
         return step in _phrase_steps().get(feature, frozenset())
     return kind in ("trigger", "shape")
 
@@ -76,7 +133,7 @@ def may_quote(feature: str, step: StepName) -> bool:
     (a cue, a rule's level, a phrase), and a question or a link for owning and acting (asking for
     details, sending the exact article); triggers and the reply's length never."""
     kind = feature.partition(":")[0]
-    if kind in ("cue", "rule", "phrase"):
+    if kind in ("cue", "rule", "phrase", "echo"):
         return True
     return feature in ("shape:question", "shape:link") and step in ("responsibility", "act")
 
@@ -90,8 +147,11 @@ def reply_features(
     cue_spans: Mapping[StepName, Mapping[str, list[Span]]],
     rule_levels: Mapping[StepName, tuple[int, list[Span]]],
     trigger_spans: Mapping[str, list[Span]],
-    customer_known: bool,
+    customer_message: str | None,
+    steps: Collection[StepName] = STEPS,
 ) -> Features:
+    """The features of a reply; phrases are searched only when one of `steps` weighs them (a
+    step's score uses only the features it weighs, so the others need not be found)."""
     features = Features()
     for step, cues in cue_spans.items():
         for cue, spans in cues.items():
@@ -101,11 +161,35 @@ def reply_features(
     for kind, spans in trigger_spans.items():
         features.add(f"trigger:{kind}", _sentences(text, spans))
     for phrase in phrase_features():
+        if phrase.steps.isdisjoint(steps):
+            continue
         hits = [Span(*found.span()) for found in phrase.pattern.finditer(text.folded)]
         if hits:
             features.add(f"phrase:{phrase.name}", _sentences(text, hits))
-    _add_shape(features, text, customer_known)
+    _add_shape(features, text, bool(customer_message))
+    if customer_message:
+        customer = ReplyText(customer_message).folded
+        _add_customer(features, customer)
+        if not echo_feature().steps.isdisjoint(steps):
+            _add_echo(features, text, customer)
     return features
+
+
+def _add_echo(features: Features, text: ReplyText, customer: str) -> None:
+    echo = echo_feature()
+    theirs = _stems(customer, echo.ignore)
+    if len(theirs) < echo.min_shared:
+        return
+    for index, span in enumerate(text.sentences):
+        if len(_stems(text.folded[span.start : span.end], echo.ignore) & theirs) >= echo.min_shared:
+            features.add(f"echo:{echo.name}", [index])
+
+
+def _add_customer(features: Features, customer: str) -> None:
+    matched = {feature.name for feature in customer_features() if feature.pattern.search(customer)}
+    for feature in customer_features():
+        if feature.name in matched and not feature.unless & matched:
+            features.add(f"customer:{feature.name}")
 
 
 def _add_shape(features: Features, text: ReplyText, customer_known: bool) -> None:

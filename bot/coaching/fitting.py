@@ -12,6 +12,7 @@ labels always give the same weights.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -27,10 +28,12 @@ _EPSILON = 1e-9
 
 @dataclass(frozen=True)
 class Example:
-    """One labelled reply: the names of its features and its gold labels."""
+    """One labelled reply: the names of its features, its gold labels and how much it counts
+    (a label three reviewers agreed on may count more than one reviewer's)."""
 
     features: frozenset[str]
     gold: Mapping[str, int]
+    weight: float = 1.0
 
 
 class _Adam:
@@ -77,24 +80,28 @@ def fit_step(
     """Weights for the features `step` weighs, and its two cut points."""
     examples = [
         Example(
-            frozenset(name for name in example.features if weighed_for(name, step)), example.gold
+            frozenset(name for name in example.features if weighed_for(name, step)),
+            example.gold,
+            example.weight,
         )
         for example in examples
     ]
     names, rows = _index(examples)
     gold = [example.gold[step] for example in examples]
+    total = sum(example.weight for example in examples)
+    shares = [example.weight / total for example in examples]
     weights = [0.0] * len(names)
     thresholds = [-0.5, 0.5]
     optimiser = _Adam(len(names) + 2, rate=0.05)
     for _ in range(rounds):
         grads = [l2 * w for w in weights] + [0.0, 0.0]
-        for row, label in zip(rows, gold, strict=True):
+        for row, label, share in zip(rows, gold, shares, strict=True):
             value = sum(weights[i] for i in row)
             d_value, d_low, d_high = _ordinal_terms(value, thresholds[0], thresholds[1], label)
             for i in row:
-                grads[i] += d_value / len(rows)
-            grads[-2] += d_low / len(rows)
-            grads[-1] += d_high / len(rows)
+                grads[i] += d_value * share
+            grads[-2] += d_low * share
+            grads[-1] += d_high * share
         params = weights + thresholds
         optimiser.update(params, grads)
         weights, thresholds = params[:-2], sorted(params[-2:])
@@ -106,7 +113,9 @@ def _candidates(values: Sequence[float]) -> list[float]:
     return [(a + b) / 2 for a, b in pairwise(ordered)]
 
 
-def best_thresholds(values: Sequence[float], gold: Sequence[int]) -> tuple[float, float]:
+def best_thresholds(
+    values: Sequence[float], gold: Sequence[int], weights: Sequence[float] | None = None
+) -> tuple[float, float]:
     """The two cut points that give the highest QWK on these values (likelihood fits the
     weights; the cut points are then chosen for the agreement figure we report)."""
     cuts = _candidates(values)
@@ -119,7 +128,7 @@ def best_thresholds(values: Sequence[float], gold: Sequence[int]) -> tuple[float
     for i, low in enumerate(cuts):
         for high in cuts[i:]:
             levels = [int(v > low) + int(v > high) for v in values]
-            agreement = quadratic_weighted_kappa(gold, levels)
+            agreement = quadratic_weighted_kappa(gold, levels, weights=weights)
             if agreement > best:
                 best, chosen = agreement, (low, high)
     return chosen
@@ -133,5 +142,12 @@ def fit_scorer(
         model = fit_step(examples, step, l2=l2)
         values = [model.value(example.features) for example in examples]
         gold = [example.gold[step] for example in examples]
-        steps[step] = replace(model, thresholds=best_thresholds(values, gold))
+        weights = [example.weight for example in examples]
+        steps[step] = replace(model, thresholds=best_thresholds(values, gold, weights))
     return Scorer(steps=steps, provenance=provenance)
+
+
+def cross_validation_fold(key: str, folds: int) -> int:
+    """A fixed fold of `folds` for a labelled reply, by a hash of its id (or line)."""
+    digest = hashlib.sha256(f"cross-validation:{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % folds

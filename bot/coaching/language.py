@@ -15,7 +15,8 @@ from functools import cache
 from bot.coaching.rubric import critique_data
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_LETTER = re.compile(r"[^\W\d_]")
+_NOT_LATIN = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f]")
 # Fewer words than this and a reply cannot be told apart ("Gracias!" "Merci"): read as English.
 _MIN_WORDS = 4
 _MIN_LETTERS = 8
@@ -35,13 +36,12 @@ def languages() -> Languages:
 
 
 def reads_as_english(text: str) -> bool:
-    letters = [char for char in text if char.isalpha()]
-    if (
-        len(letters) >= _MIN_LETTERS
-        and sum(map(bool, map(_LATIN.match, letters))) < len(letters) / 2
-    ):
-        return False
-    words = [word.lower() for word in _WORD.findall(text.replace("\u2019", "'"))]
+    not_latin = len(_NOT_LATIN.findall(text))
+    if not_latin:
+        letters = len(_LETTER.findall(text))
+        if letters >= _MIN_LETTERS and not_latin > letters / 2:
+            return False
+    words = _WORD.findall(text.lower().replace("\u2019", "'"))
     if len(words) < _MIN_WORDS:
         return True
     known = languages()

@@ -24,7 +24,7 @@ from bot.coaching.critique import (
     TriggerKind,
     WayOut,
 )
-from bot.coaching.features import may_quote, reply_features
+from bot.coaching.features import borrowed, may_quote, reply_features
 from bot.coaching.language import languages, reads_as_english
 from bot.coaching.rubric import Cue, Rubric, StepRubric, TriggerRule, WayOutRubric, load_rubric
 from bot.coaching.scoring import Features, Scorer, default_scorer
@@ -92,10 +92,10 @@ def find_cues(cues: Iterable[Cue], text: ReplyText) -> list[CueMatch]:
 
 
 def _quotes(text: ReplyText, spans: Iterable[Span]) -> list[str]:
-    """The sentences holding `spans`, each once, in reply order."""
+    """The sentences holding `spans` (where their words begin), each once, in reply order."""
     quotes: dict[int, str] = {}
     for span in sorted(spans, key=lambda span: span.start):
-        index = text.sentence_index(span.start)
+        index = text.sentence_index(text.trimmed(span).start)
         quotes.setdefault(index, text.quote(text.sentences[index]))
     return [quote for quote in quotes.values() if quote]
 
@@ -124,10 +124,10 @@ def judge_step(
     rubric: StepRubric,
     matches: list[CueMatch],
     text: ReplyText,
-    trigger_kinds: set[TriggerKind],
+    cap: int,
     judged: Mapping[StepName, RuleVerdict],
 ) -> RuleVerdict:
-    """The highest cue level (or the level borrowed from another step), capped by triggers."""
+    """The highest cue level (or the level borrowed from another step), capped by `cap`."""
     lift = rubric.lift
     if matches:
         level = max(match.cue.level for match in matches)
@@ -137,10 +137,9 @@ def judge_step(
     else:
         level, spans = 0, []
     evidence = _quotes(text, spans)
-    cap = _cap(rubric, text, trigger_kinds)
     score = min(level, cap) if evidence else 0
     verdict = StepVerdict(score=score, evidence=evidence if score else [], tip=rubric.tip(score))
-    return RuleVerdict(verdict, spans if score else [], cap)
+    return RuleVerdict(verdict, [text.trimmed(span) for span in spans] if score else [], cap)
 
 
 def _excused(rule: TriggerRule, text: ReplyText, found: Span) -> bool:
@@ -233,7 +232,7 @@ def _without_sentences_of(
     )
 
 
-_QUOTE_LINE = re.compile(r"(?m)^[ \t]*(?:>|&gt;)[^\n]*")
+_QUOTE_LINE = re.compile(r"(?m)^[ \t]*>[^\n]*")  # Slack's &gt; reads as > (text.py)
 _QUOTED = re.compile(r'"([^"\n]{3,300})"')
 _CUSTOMER_VOICE = re.compile(r"(?:i|i'm|i've|my|me)\b")
 
@@ -248,6 +247,12 @@ def agent_voice(text: ReplyText, customer_message: str | None) -> ReplyText:
         if (customer and inner in customer) or _CUSTOMER_VOICE.match(inner):
             quoted.append(Span(*found.span()))
     return text.without(quoted)
+
+
+def _weighed(rule: RuleVerdict) -> bool:
+    """Whether the fitted layer decides the step: the rules' "done" stands, and a cap of 0 leaves
+    nothing to decide."""
+    return rule.verdict.score < 2 and rule.cap > 0
 
 
 def _not_read(why: str) -> Critique:
@@ -275,11 +280,16 @@ class OfflineCritiqueEngine:
     def _without_injected(self, text: ReplyText) -> ReplyText:
         """The reply minus sentences that give the grader orders: they earn no credit."""
         injection = self.rubric.guards.injection
+        if not injection.search(text.folded):
+            return text
         return text.without(
             [span for span in text.sentences if injection.search(text.folded, span.start, span.end)]
         )
 
-    def read(self, request: CritiqueRequest) -> Reading:
+    def read(self, request: CritiqueRequest, *, every_step: bool = True) -> Reading:
+        """What the rules and features find in a reply. `every_step=False`: features only for
+        the steps the fitted layer will weigh (not those the rules call done, nor those a
+        trigger caps at 0); fitting needs them all."""
         text = ReplyText(request.agent_reply)
         voice = agent_voice(text, request.customer_message)
         found = find_triggers(self.rubric.triggers, voice)
@@ -288,10 +298,17 @@ class OfflineCritiqueEngine:
         rules: dict[StepName, RuleVerdict] = {}
         cue_spans: dict[StepName, dict[str, list[Span]]] = {}
         for name in _STEP_ORDER:
+            rubric = self.rubric.steps[name]
             step_text = _without_sentences_of(creditable, found, _NOT_CREDITED.get(name))
-            matches = find_cues(self.rubric.steps[name].cues, step_text)
-            rules[name] = judge_step(self.rubric.steps[name], matches, step_text, kinds, rules)
+            cap = _cap(rubric, step_text, kinds)
             cue_spans[name] = {}
+            if cap == 0 and not every_step and not borrowed(name):
+                rules[name] = judge_step(rubric, [], step_text, cap, rules)  # 0, whatever it says
+                continue
+            matches = find_cues(rubric.cues, step_text)
+            rules[name] = judge_step(rubric, matches, step_text, cap, rules)
+            # Where the words are: a match may begin on the blanks of a sentence not credited.
+            matches = [CueMatch(match.cue, step_text.trimmed(match.span)) for match in matches]
             for match in matches:
                 cue_spans[name].setdefault(match.cue.name, []).append(match.span)
         trigger_spans: dict[str, list[Span]] = {}
@@ -302,7 +319,8 @@ class OfflineCritiqueEngine:
             cue_spans,
             {name: (rule.verdict.score, rule.spans) for name, rule in rules.items()},
             trigger_spans,
-            customer_known=bool(request.customer_message),
+            customer_message=request.customer_message,
+            steps=STEPS if every_step else [name for name in STEPS if _weighed(rules[name])],
         )
         return Reading(text, creditable, found, rules, features)
 
@@ -310,7 +328,7 @@ class OfflineCritiqueEngine:
         """A rule's "done" stands: its cues are the guidelines' own examples of a 2. Below that,
         the fitted weights decide, from everything the rules and features found."""
         rule = reading.rules[name]
-        if rule.verdict.score == 2:
+        if not _weighed(rule):
             return rule.verdict
         model, features = self.scorer.steps[name], reading.features
         level = min(model.level(model.value(features.names())), rule.cap)
@@ -331,7 +349,7 @@ class OfflineCritiqueEngine:
     def critique(self, request: CritiqueRequest) -> Critique:
         if not reads_as_english(request.agent_reply):
             return _not_read(languages().message)
-        reading = self.read(request)
+        reading = self.read(request, every_step=False)
         found = reading.found
         steps = Steps(**{name: self._step(name, reading) for name in STEPS})
         way_out = judge_way_out(

@@ -1,8 +1,9 @@
 """A reply prepared for phrase matching, with every match traceable to verbatim text.
 
 Matching runs on a *folded* copy of the reply that has exactly the same length as the original:
-lowercase, straight apostrophes, links blanked out with `~` and @handles with `_`. Because offsets
-line up, any match can be quoted verbatim from the original, which is how every piece of
+lowercase, straight apostrophes, links blanked out with `~` and @handles with `_`, and the HTML
+escapes Slack (and Twitter) put in message text read as the character they stand for. Because
+offsets line up, any match can be quoted verbatim from the original, which is how every piece of
 evidence stays a true quote of what the agent wrote.
 """
 
@@ -25,9 +26,18 @@ _LINK = re.compile(
     r"(?:/\S*[^\s.,;:!?)\]'\"])?"
 )
 _HANDLE = re.compile(r"(?<!\w)@\w+")
+# Slack escapes &, < and > in message text; each escape reads as its character, padded with
+# spaces so offsets still line up with the original.
+_ESCAPE = re.compile(r"&(?:amp|lt|gt|quot|#39);")
+_UNESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'"}
 _BLANKED_LINK = re.compile("~+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n+")
 _QUOTE_TRIM = " \t\r\n_"  # blanked @handles at a quote's edges are noise (links are content)
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    escape = match.group()
+    return _UNESCAPED[escape].ljust(len(escape))
 
 
 def _blanked_with(char: str):
@@ -57,26 +67,33 @@ class Span:
 class ReplyText:
     """The original reply, its masked and folded copies and its sentences."""
 
-    def __init__(self, original: str, masked: str | None = None) -> None:
+    def __init__(
+        self, original: str, masked: str | None = None, sentences: list[Span] | None = None
+    ) -> None:
         self.original = original
+        self._sentences = sentences
         if masked is None:
             straight = original.translate(_STRAIGHT_QUOTES)
             masked = _HANDLE.sub(_blanked_with("_"), _LINK.sub(_blanked_with("~"), straight))
+            masked = _ESCAPE.sub(_unescaped, masked)
         # Case kept, links and handles blanked: for case-sensitive rules such as ALL CAPS.
         self.masked = masked
         self.folded = _lowercase_same_length(masked)
 
     def without(self, spans: list[Span]) -> ReplyText:
-        """A copy in which the text of `spans` matches nothing, offsets unchanged."""
+        """A copy in which the text of `spans` matches nothing, offsets unchanged; its sentences
+        stay those of the reply, so a sentence index means the same in every copy."""
         if not spans:
             return self
         masked = self.masked
         for span in spans:
             masked = masked[: span.start] + " " * (span.end - span.start) + masked[span.end :]
-        return ReplyText(self.original, masked)
+        return ReplyText(self.original, masked, self.sentences)
 
     @cached_property
     def sentences(self) -> list[Span]:
+        if self._sentences is not None:
+            return self._sentences
         spans, start = [], 0
         for end_mark in _SENTENCE_END.finditer(self.folded):
             spans.append(Span(start, end_mark.end()))

@@ -84,3 +84,48 @@ def test_calibrate_stores_a_workspace_calibration(tmp_path, capsys, monkeypatch)
     assert workspace_calibration(db, "T999") is None
     with db.session() as session:
         assert [row.team_id for row in session.scalars(select(ScoringCalibration))] == ["T123"]
+
+
+def test_all_weights_fit_on_several_files_with_the_extra_files_weighted(tmp_path, capsys):
+    first, second, out = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "weights.json"
+    _labels(first, per_level=6)
+    _labels(second, per_level=4)
+    argv = ["calibrate", str(first), "--all-weights", "--also", str(second)]
+    assert main([*argv, "--also-weight", "2", "--out", str(out)]) == 0
+    provenance = json.loads(out.read_text())["provenance"]
+    assert set(provenance["data_sha256"]) == {"a.jsonl", "b.jsonl"}
+    assert "--also b.jsonl --also-weight 2" in provenance["command"]
+    assert provenance["labels"] == 30
+
+
+def test_cross_validation_prints_out_of_fold_agreement_per_file_and_writes_nothing(
+    tmp_path, capsys
+):
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    _labels(first, per_level=6)
+    _labels(second, per_level=4)
+    argv = ["calibrate", str(first), "--all-weights", "--also", str(second)]
+    assert main([*argv, "--cross-validate", "3"]) == 0
+    said = capsys.readouterr().out
+    assert "Out-of-fold agreement of 3 refits" in said
+    assert "a.jsonl" in said and "b.jsonl" in said and "responsibility" in said
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl"]
+
+
+@pytest.mark.parametrize(
+    "extra", [["--also", "x.jsonl"], ["--cross-validate", "3"]], ids=["also", "cross-validate"]
+)
+def test_refit_options_need_all_weights(tmp_path, capsys, extra):
+    labels = tmp_path / "labels.jsonl"
+    _labels(labels, per_level=3)
+    with pytest.raises(SystemExit):
+        main(["calibrate", str(labels), "--out", str(tmp_path / "c.json"), *extra])
+    assert "--all-weights" in capsys.readouterr().err
+
+
+def test_calibrate_says_where_the_result_must_go(tmp_path, capsys):
+    labels = tmp_path / "labels.jsonl"
+    _labels(labels, per_level=3)
+    with pytest.raises(SystemExit):
+        main(["calibrate", str(labels)])
+    assert "--out FILE or --team" in capsys.readouterr().err

@@ -2,7 +2,8 @@
 
 Reads the labelled data from ../shared/eval (or $ASAP_SHARED_DIR/eval); never copies it here.
 The check fold of train.jsonl (bot/coaching/folds.py) is what nobody tuned rules or weights on;
-the dev splits are kept too. Floors are the figures of BENCHMARKS.md, rounded down.
+the dev splits (tuned on, and part of the weights' fit) are kept to catch regressions. Floors are
+the figures of BENCHMARKS.md, rounded down.
 """
 
 from __future__ import annotations
@@ -14,25 +15,25 @@ from bot.coaching.folds import Fold, fold_of
 
 FLOORS = {
     ("dev.jsonl", None): {
-        "apologize": 0.98,
-        "sympathize": 0.80,
-        "responsibility": 0.56,
-        "act": 0.83,
-        "trigger_f1": 0.82,
+        "apologize": 0.99,
+        "sympathize": 0.85,
+        "responsibility": 0.80,
+        "act": 0.82,
+        "trigger_f1": 0.83,
     },
     ("contrast-dev.jsonl", None): {
         "apologize": 0.94,
-        "sympathize": 0.83,
-        "responsibility": 0.90,
-        "act": 0.95,
-        "trigger_f1": 0.94,
+        "sympathize": 0.93,
+        "responsibility": 0.95,
+        "act": 0.98,
+        "trigger_f1": 0.95,
     },
     ("train.jsonl", Fold.check): {
         "apologize": 0.95,
-        "sympathize": 0.77,
-        "responsibility": 0.50,
-        "act": 0.58,
-        "trigger_f1": 0.40,
+        "sympathize": 0.79,
+        "responsibility": 0.61,
+        "act": 0.62,
+        "trigger_f1": 0.41,
     },
 }
 

@@ -38,3 +38,9 @@ def test_step_agreement_reports_done_and_present_f1_and_confusion():
     assert agreement.f1_present == pytest.approx(1.0)
     assert agreement.confusion == confusion_matrix([0, 1, 2, 2], [0, 2, 2, 1])
     assert agreement.confusion == [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
+
+
+def test_a_weighted_item_counts_as_that_many_copies():
+    gold, predicted = [0, 1, 2, 2], [0, 2, 2, 1]
+    copies = quadratic_weighted_kappa([0, 1, 1, 2, 2], [0, 2, 2, 2, 1])
+    assert quadratic_weighted_kappa(gold, predicted, weights=[1, 2, 1, 1]) == pytest.approx(copies)

@@ -117,3 +117,16 @@ def test_repetition_and_filler_earn_nothing_more_than_saying_it_once(critique):
     repeated = critique(("Thanks for your patience. " * 400).strip())
     assert repeated.overall <= once.overall
     assert repeated.scores() == once.scores()
+
+
+def test_a_wall_sentence_is_not_quoted_as_the_evidence_of_the_step_after_it(critique):
+    result = critique("Works fine on our end. Clear your cache.")
+    assert result.steps.act.evidence == ["Clear your cache."]
+
+
+def test_slack_html_escapes_read_as_the_characters_they_stand_for(critique):
+    # Slack sends "&gt;" for ">": a settings path is still a path, and the quote is verbatim.
+    reply = "Sorry about that! Go to Settings &gt; Sound &gt; Quiet hours and switch it off."
+    result = critique(reply)
+    assert result.steps.act.score == 2
+    assert all(quote in reply for quote in result.steps.act.evidence)
