@@ -11,11 +11,16 @@ parsing run exactly as in production:
 
 Replies are served first in, first out across both endpoints (`POST /v1/responses` and
 `POST /v1/chat/completions`) and each is rendered in the shape of the endpoint that asked.
+
+For load tests, `StubReply.automatic(delay=2, max_delay=8)` as the default answers every request
+by itself: a minimal instance of the JSON schema the request asks for (structured output), else a
+fixed text; streamed chat completions are answered as server-sent events.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import threading
 import time
@@ -48,6 +53,7 @@ class ReplyKind(Enum):
     TRUNCATED = "truncated"  # the model ran out of output tokens mid-answer
     ERROR = "error"
     INVALID_BODY = "invalid_body"
+    AUTOMATIC = "automatic"  # an instance of the requested JSON schema, else `content`
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class StubReply:
     error_code: str | None = None
     retry_after: float | None = None
     delay: float = 0.0  # seconds to wait before answering
+    max_delay: float | None = None  # when set, the wait is uniform in [delay, max_delay]
     usage: TokenUsage | None = None  # None: estimated from the request and the answer
     drip: float = 0.0  # seconds between the bytes of the answer's body
     # Chooses the reply from the request, when set (a model that reads what it is sent).
@@ -136,6 +143,18 @@ class StubReply:
         finds in what it is sent. Meant as `stub.default`."""
         return cls(ReplyKind.TEXT, respond=respond)
 
+    @classmethod
+    def automatic(
+        cls,
+        text: str = "Thanks, that helps. Please sort it out today.",
+        *,
+        delay: float = 0.0,
+        max_delay: float | None = None,
+    ) -> Self:
+        """Answers any request: a minimal instance of its JSON schema when it asks for
+        structured output, else `text`. Meant as `stub.default` for load tests."""
+        return cls(ReplyKind.AUTOMATIC, text, delay=delay, max_delay=max_delay)
+
     def after(self, seconds: float) -> Self:
         """This reply, answered after `seconds`."""
         return replace(self, delay=seconds)
@@ -144,6 +163,12 @@ class StubReply:
         """This reply with its body sent one byte every `seconds`: each read gets data well
         within any timeout, and yet the answer never seems to end."""
         return replace(self, drip=seconds)
+
+    def wait(self, rng: random.Random) -> float:
+        """Seconds to wait before answering: `delay`, or a draw up to `max_delay`."""
+        if self.max_delay is None or self.max_delay <= self.delay:
+            return self.delay
+        return rng.uniform(self.delay, self.max_delay)
 
 
 NO_SCRIPTED_REPLY = StubReply.error(
@@ -161,13 +186,24 @@ class RecordedRequest:
     body: Any  # the parsed JSON body; None when it was not JSON
 
 
+@dataclass(frozen=True)
+class ServedAnswer:
+    """What the stub answered, with the token usage it reported (the stub's accounting)."""
+
+    path: str
+    usage: TokenUsage
+    delay: float
+
+
 class OpenAIStub:
     """The server: `enqueue` replies, point a client at `base_url`, read back `requests`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, seed: int = 0) -> None:
         self.default = NO_SCRIPTED_REPLY  # served whenever the queue is empty
         self._queue: deque[StubReply] = deque()
         self._requests: list[RecordedRequest] = []
+        self._served: list[ServedAnswer] = []
+        self._rng = random.Random(seed)  # latency draws, reproducible run to run
         self._lock = threading.Lock()
         self._server = LoopbackServer(self._handle, host=host, port=port)
 
@@ -203,11 +239,18 @@ class OpenAIStub:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def served(self) -> list[ServedAnswer]:
+        """Every answer other than an error, in the order it was sent."""
+        with self._lock:
+            return list(self._served)
+
     def reset(self) -> None:
         """Forget the script, the recorded requests and any changed default."""
         with self._lock:
             self._queue.clear()
             self._requests.clear()
+            self._served.clear()
         self.default = NO_SCRIPTED_REPLY
 
     def _handle(self, request: HttpRequest) -> HttpResponse:
@@ -218,15 +261,23 @@ class OpenAIStub:
         rejection = _reject(request, body)
         if rejection is not None:
             return rejection
-        reply = self._next_reply()
+        with self._lock:
+            reply = self._queue.popleft() if self._queue else self.default
         if reply.respond is not None:
             reply = reply.respond(recorded)
-        self._server.sleep(reply.delay)
-        return replace(_render(reply, request.path, body), drip=reply.drip)
-
-    def _next_reply(self) -> StubReply:
         with self._lock:
-            return self._queue.popleft() if self._queue else self.default
+            delay = reply.wait(self._rng)
+        self._server.sleep(delay)
+        if reply.kind is ReplyKind.AUTOMATIC:
+            reply = replace(reply, kind=ReplyKind.TEXT, content=_automatic_text(reply, body))
+        if reply.kind is ReplyKind.ERROR:
+            return _render_error(reply)
+        if reply.kind is ReplyKind.INVALID_BODY:
+            return HttpResponse(200, reply.content.encode(), content_type="application/json")
+        usage = reply.usage or _estimate_usage(body, reply.content)
+        with self._lock:
+            self._served.append(ServedAnswer(request.path, usage, delay))
+        return replace(_render(reply, request.path, body, usage), drip=reply.drip)
 
 
 def _parse_json(raw: bytes) -> Any:
@@ -247,19 +298,20 @@ def _reject(request: HttpRequest, body: Any) -> HttpResponse | None:
         return _render_error(StubReply.error(400, "We could not parse the JSON body."))
     if "model" not in body:
         return _render_error(StubReply.error(400, "you must provide a model parameter"))
-    if body.get("stream"):
-        return _render_error(StubReply.error(400, "OpenAIStub does not implement streaming."))
+    if body.get("stream") and request.path != CHAT_COMPLETIONS_PATH:
+        message = "OpenAIStub streams only chat completions."
+        return _render_error(StubReply.error(400, message))
     return None
 
 
-def _render(reply: StubReply, path: str, request_body: dict[str, Any]) -> HttpResponse:
-    if reply.kind is ReplyKind.ERROR:
-        return _render_error(reply)
-    if reply.kind is ReplyKind.INVALID_BODY:
-        return HttpResponse(200, reply.content.encode(), content_type="application/json")
-    usage = reply.usage or _estimate_usage(request_body, reply.content)
+def _render(
+    reply: StubReply, path: str, request_body: dict[str, Any], usage: TokenUsage
+) -> HttpResponse:
+    """A successful answer (text, refusal or truncation) in the shape of the endpoint asked."""
     if path == RESPONSES_PATH:
         body = _response_object(reply, request_body, usage)
+    elif request_body.get("stream"):
+        return _chat_completion_stream(reply, request_body, usage)
     else:
         body = _chat_completion_object(reply, request_body, usage)
     return HttpResponse.json(body, headers={"x-request-id": _new_id("req_")})
@@ -376,6 +428,80 @@ def _chat_completion_object(
         "service_tier": "default",
         "system_fingerprint": "fp_openai_stub",
     }
+
+
+def _chat_completion_stream(
+    reply: StubReply, request: dict[str, Any], usage: TokenUsage
+) -> HttpResponse:
+    """The answer as server-sent `chat.completion.chunk` events, sent at once after the delay."""
+    completion_id, created = _new_id("chatcmpl-"), int(time.time())
+
+    def event(choices: list[dict[str, Any]], **extra: Any) -> str:
+        body = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": request["model"],
+            "choices": choices,
+            **extra,
+        }
+        return f"data: {json.dumps(body)}\n\n"
+
+    def delta(content: dict[str, str], finish_reason: str | None = None) -> str:
+        return event(
+            [{"index": 0, "delta": content, "logprobs": None, "finish_reason": finish_reason}]
+        )
+
+    words = reply.content.split(" ")
+    events = [delta({"role": "assistant", "content": ""})]
+    events += [delta({"content": w if i == 0 else " " + w}) for i, w in enumerate(words)]
+    events.append(delta({}, "length" if reply.kind is ReplyKind.TRUNCATED else "stop"))
+    if (request.get("stream_options") or {}).get("include_usage"):
+        totals = {
+            "prompt_tokens": usage.input_tokens,
+            "completion_tokens": usage.output_tokens,
+            "total_tokens": usage.total_tokens,
+        }
+        events.append(event([], usage=totals))
+    events.append("data: [DONE]\n\n")
+    return HttpResponse(200, "".join(events).encode(), content_type="text/event-stream")
+
+
+def _automatic_text(reply: StubReply, request: dict[str, Any]) -> str:
+    schema = _requested_schema(request)
+    return reply.content if schema is None else json.dumps(_instance_of(schema, schema))
+
+
+def _requested_schema(request: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema of a structured-output request (either API's shape), else None."""
+    text_format = (request.get("text") or {}).get("format") or {}
+    if text_format.get("type") == "json_schema":
+        return text_format.get("schema")
+    response_format = request.get("response_format") or {}
+    if response_format.get("type") == "json_schema":
+        return (response_format.get("json_schema") or {}).get("schema")
+    return None
+
+
+def _instance_of(schema: dict[str, Any], root: dict[str, Any]) -> Any:
+    """The smallest value `schema` accepts: first enum or const, empty lists, every property."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return _instance_of(root.get("$defs", {})[name], root)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    for union in ("anyOf", "oneOf", "allOf"):
+        if union in schema:
+            return _instance_of(schema[union][0], root)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = kind[0]
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: _instance_of(sub, root) for name, sub in properties.items()}
+    return {"array": [], "string": "", "integer": 0, "number": 0, "boolean": False}.get(kind)
 
 
 def _estimate_usage(request: dict[str, Any], answer: str) -> TokenUsage:

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 
 # The job queue's tables belong to procrastinate (installed by migration 0003 on PostgreSQL),
 # not to our models: `alembic check` leaves them alone.
@@ -24,6 +24,14 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade_to_head(database_url: str) -> None:
+    """Upgrade, unless the schema is already at head: reading the revision takes about 15 ms,
+    while a no-op `alembic upgrade` in a new process takes about 0.3 s of every restart."""
+    engine = create_engine(database_url)
+    try:
+        if schema_is_current(engine, database_url):
+            return
+    finally:
+        engine.dispose()
     command.upgrade(alembic_config(database_url), "head")
 
 

@@ -367,6 +367,62 @@ def test_a_response_url_can_be_rate_limited(slack: FakeSlack, alice: str, suppor
     assert [e.text for e in slack.ephemerals(user=alice)] == ["now"]
 
 
+def _post_status(client: WebClient, channel: str) -> int:
+    try:
+        return client.chat_postMessage(channel=channel, text="hi").status_code
+    except SlackApiError as error:
+        return error.response.status_code
+
+
+def test_post_message_per_channel_limit_refuses_a_second_post_within_the_second(
+    slack: FakeSlack, client: WebClient, alice: str, support: str
+) -> None:
+    other = slack.add_channel("other", members=[alice])
+    slack.rate_limit_per_channel("chat.postMessage", calls_per_second=1)
+
+    statuses = [_post_status(client, c) for c in (support, support, other)]
+
+    assert statuses == [200, 429, 200]  # another channel has its own second
+    refused = slack.calls("chat.postMessage")[1]
+    assert refused.error == "ratelimited"
+    assert [m.text for m in slack.messages(support)] == ["hi"]  # the refused post is not shown
+
+
+def test_post_message_per_workspace_limit_counts_each_install_apart(
+    slack: FakeSlack, alice: str
+) -> None:
+    channels = [slack.add_channel(f"c{i}", members=[alice]) for i in range(3)]
+    first = WebClient(base_url=slack.api_url, token=slack.add_install("T1"))
+    second = WebClient(base_url=slack.api_url, token=slack.add_install("T2"))
+    slack.rate_limit_per_workspace("chat.postMessage", calls_per_minute=2)
+
+    statuses = [_post_status(first, c) for c in channels] + [_post_status(second, channels[0])]
+
+    assert statuses == [200, 200, 429, 200]
+    retry_after = slack.calls("chat.postMessage")[2]
+    assert retry_after.status == 429
+
+
+def test_an_install_token_is_accepted_and_an_unknown_one_refused(slack: FakeSlack) -> None:
+    token = slack.add_install("T0OTHER")
+
+    assert WebClient(base_url=slack.api_url, token=token).auth_test()["ok"]
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        WebClient(base_url=slack.api_url, token="xoxb-unknown").auth_test()
+
+
+def test_a_disconnected_app_is_not_called_while_people_post(
+    slack: FakeSlack, alice: str, support: str
+) -> None:
+    slack.connect("http://127.0.0.1:9/slack/events", verify=False)  # nothing listens there
+    slack.disconnect()
+
+    ts = slack.user_posts(alice, support, "setting the scene")
+
+    assert slack.deliveries == []
+    assert [m.ts for m in slack.messages(support)] == [ts]
+
+
 def test_home_tab_publish_and_hash_conflict(
     slack: FakeSlack, client: WebClient, alice: str
 ) -> None:

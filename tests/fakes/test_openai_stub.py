@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import Literal
 
 import openai
 import pydantic
@@ -243,3 +244,83 @@ def test_an_answering_reply_is_chosen_from_the_request(stub: OpenAIStub, client)
     answers = [client.responses.create(model=MODEL, input=said).output_text for said in "ab"]
 
     assert answers == ["you said a", "you said b"]
+
+
+class Nested(BaseModel):
+    verdict: Verdict
+    steps: list[Verdict]
+    kind: Literal["apologize", "act"]
+    done: bool
+
+
+def test_automatic_default_answers_structured_requests_with_a_valid_instance(
+    stub: OpenAIStub, client: openai.OpenAI
+) -> None:
+    stub.default = StubReply.automatic()
+
+    response = client.responses.parse(
+        model=MODEL, input="Rate this.", text_format=Nested, store=False
+    )
+    completion = client.chat.completions.parse(
+        model=MODEL, messages=[{"role": "user", "content": "Rate this."}], response_format=Nested
+    )
+
+    expected = Nested(verdict=Verdict(step="", score=0), steps=[], kind="apologize", done=False)
+    assert response.output_parsed == expected
+    assert completion.choices[0].message.parsed == expected
+
+
+def test_automatic_default_answers_plain_requests_with_its_text(
+    stub: OpenAIStub, client: openai.OpenAI
+) -> None:
+    stub.default = StubReply.automatic("Where is my parcel?")
+
+    response = client.responses.create(model=MODEL, input="Speak as the customer.")
+
+    assert response.output_text == "Where is my parcel?"
+
+
+def test_latency_range_is_drawn_per_call_within_its_bounds(
+    stub: OpenAIStub, client: openai.OpenAI
+) -> None:
+    stub.default = StubReply.automatic(delay=0.05, max_delay=0.25)
+
+    for _ in range(4):
+        client.responses.create(model=MODEL, input="hi")
+
+    delays = [answer.delay for answer in stub.served]
+    assert all(0.05 <= delay <= 0.25 for delay in delays)
+    assert len(set(delays)) == 4  # drawn, not fixed
+
+
+def test_streamed_chat_completion_arrives_with_its_usage(
+    stub: OpenAIStub, client: openai.OpenAI
+) -> None:
+    stub.enqueue(StubReply.text("Hello there, how can I help?"))
+
+    stream = client.chat.completions.create(
+        model=MODEL,
+        messages=[{"role": "user", "content": "hi"}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Hello there, how can I help?"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+    assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens > 0
+
+
+def test_served_answers_record_the_usage_the_client_was_told(
+    stub: OpenAIStub, client: openai.OpenAI
+) -> None:
+    stub.enqueue(StubReply.text("ok"), StubReply.error(500))
+    client_response = client.responses.create(model=MODEL, input="x" * 400)
+    with pytest.raises(openai.InternalServerError):
+        client.responses.create(model=MODEL, input="again")
+
+    (served,) = stub.served  # the error is not an answer
+    assert client_response.usage is not None
+    assert served.usage.input_tokens == client_response.usage.input_tokens
+    assert served.usage.output_tokens == client_response.usage.output_tokens

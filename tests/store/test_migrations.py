@@ -42,6 +42,16 @@ def test_upgrade_downgrade_upgrade_round_trip(fresh_database_url: str, backend: 
     engine.dispose()
 
 
+def test_a_current_schema_is_not_upgraded_again(fresh_database_url: str, monkeypatch) -> None:
+    upgrade_to_head(fresh_database_url)
+    upgrades = []
+    monkeypatch.setattr(command, "upgrade", lambda *args: upgrades.append(args))
+
+    upgrade_to_head(fresh_database_url)
+
+    assert upgrades == []
+
+
 def test_models_and_migrations_do_not_drift(database_url: str) -> None:
     try:
         command.check(alembic_config(database_url))

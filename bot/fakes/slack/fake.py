@@ -277,6 +277,27 @@ class FakeSlack:
         """Answer 429 to calls past `calls_per_minute` in any 60 s (None lifts the limit)."""
         self._web_api.rate_limiter.set_tier(method, calls_per_minute)
 
+    def rate_limit_per_channel(self, method: str, calls_per_second: int | None) -> None:
+        """Answer 429 past `calls_per_second` in any second to one channel, as Slack does for
+        chat.postMessage (about 1 a second per channel); None lifts the limit."""
+        self._web_api.rate_limiter.set_per_channel(method, calls_per_second)
+
+    def rate_limit_per_workspace(self, method: str, calls_per_minute: int | None) -> None:
+        """Answer 429 past `calls_per_minute` in any 60 s from one workspace's token."""
+        self._web_api.rate_limiter.set_per_workspace(method, calls_per_minute)
+
+    # ---------------------------------------------------------------- many installs
+
+    def add_install(self, team_id: str) -> str:
+        """Accept another bot token, counted as workspace `team_id` in rate limits; returns it.
+
+        The fake keeps one workspace's state: an OAuth install's channels are made with
+        `add_channel` like any other (channel ids are unique across workspaces in Slack too).
+        """
+        token = f"xoxb-{team_id}-{secrets.token_hex(8)}"
+        self._web_api.add_token(token, team_id)
+        return token
+
     # ---------------------------------------------------------------- the app's Request URL
 
     def connect(self, request_url: str, *, verify: bool = True) -> Delivery | None:
@@ -298,6 +319,11 @@ class FakeSlack:
             self._connection.request_url = None
             raise RequestUrlError(f"{request_url} did not echo the challenge: {delivery.body!r}")
         return delivery
+
+    def disconnect(self) -> None:
+        """Stop calling the app (people's actions still change the workspace): for building a
+        large workspace before a test without delivering every step of it."""
+        self._connection.request_url = None
 
     def sign(self, body: bytes | str, timestamp: int | None = None) -> dict[str, str]:
         """The X-Slack-Signature and X-Slack-Request-Timestamp headers Slack would send."""

@@ -101,7 +101,9 @@ class WebApi:
         self, workspace: Workspace, *, bot_token: str, emit: Callable[[Event], None]
     ) -> None:
         self._workspace = workspace
-        self._bot_token = bot_token
+        # Bot tokens the fake accepts, with the workspace each stands for in rate limits: one
+        # fake workspace can stand in for many installs (see FakeSlack.add_install).
+        self._tokens = {bot_token: workspace.team_id}
         self._emit = emit  # hands the events a call causes to the Events API
         self.rate_limiter = RateLimiter()
         self._outages: dict[str, deque[int]] = defaultdict(deque)  # method -> HTTP 5xx to answer
@@ -136,8 +138,11 @@ class WebApi:
             self._outages[method].extend([status] * times)
 
     def revoke_token(self) -> None:
-        """The app was uninstalled: its bot token is refused from now on."""
+        """The app was uninstalled: its bot tokens are refused from now on."""
         self._revoked = True
+
+    def add_token(self, token: str, team_id: str) -> None:
+        self._tokens[token] = team_id
 
     def calls(self, method: str | None = None) -> list[ApiCall]:
         with self._calls_lock:
@@ -164,13 +169,15 @@ class WebApi:
             return 200, {}, {"ok": False, "error": "unknown_method", "req_method": method}
         if not token:
             return 200, {}, {"ok": False, "error": "not_authed"}
-        if token != self._bot_token or self._revoked:
+        if token not in self._tokens or self._revoked:
             return 200, {}, {"ok": False, "error": "invalid_auth"}
         with self._calls_lock:
             outage = self._outages[method].popleft() if self._outages[method] else None
         if outage is not None:
             return outage, {}, {"ok": False, "error": "internal_error"}
-        retry_after = self.rate_limiter.retry_after(method)
+        retry_after = self.rate_limiter.retry_after(
+            method, team=self._tokens[token], channel=args.text("channel")
+        )
         if retry_after is not None:
             return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
         try:
