@@ -39,8 +39,18 @@ def played() -> list[int]:
 
 
 @pytest.fixture
-def queue(database_url: str, played: list[int]) -> Iterator[JobQueue]:
-    settings = load_settings(_env_file=None, database_url=database_url)
+def ticks_may_end() -> Iterator[threading.Event]:
+    released = threading.Event()
+    yield released
+    released.set()
+
+
+@pytest.fixture
+def queue(
+    database_url: str, played: list[int], ticks_may_end: threading.Event
+) -> Iterator[JobQueue]:
+    # One slot for ticks, so that a running tick keeps the next one waiting in the queue.
+    settings = load_settings(_env_file=None, database_url=database_url, worker_concurrency=1)
     failed_once: set[int] = set()
     lock = threading.Lock()
 
@@ -57,7 +67,7 @@ def queue(database_url: str, played: list[int]) -> Iterator[JobQueue]:
 
         @app.task(name=Tick.task, queue=Tick.queue.value)
         def tick(enqueued_at: float) -> None:
-            time.sleep(0.2)
+            ticks_may_end.wait(10)
 
     jobs = JobQueue(settings)
     jobs.start_workers(register, {})
@@ -82,10 +92,13 @@ def test_jobs_of_one_lock_run_in_order_even_when_the_first_is_retried(
     assert played == [1, 2, 3]  # turn 2 waited for turn 1's retry, a second later
 
 
-def test_a_queueing_lock_keeps_one_job_waiting(queue: JobQueue) -> None:
+def test_a_queueing_lock_keeps_one_job_waiting(
+    queue: JobQueue, ticks_may_end: threading.Event
+) -> None:
     first = queue.enqueue(Tick(), queueing_lock="tick")
     again = [queue.enqueue(Tick(), queueing_lock="tick") for _ in range(3)]
 
     assert first and not all(again)
+    ticks_may_end.set()
     _wait_for(lambda: queue.waiting(running_too=True) == 0)
     assert queue.enqueue(Tick(), queueing_lock="tick")  # once it ran, the next may wait
