@@ -1,6 +1,6 @@
 """Use case: an admin subcommand of `/practice` (watch and backfill a channel, unwatch, set the
-team, set or stop a reminder, choose where critiques go), answered through the command's
-response URL. Only admins may use them; anyone else is told so.
+team, set or stop a reminder, choose where critiques go, keep critiqued text or not), answered
+through the command's response URL. Only admins may use them; anyone else is told so.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from bot.store.workspaces import (
     remove_schedule,
     set_critique_delivery,
     set_schedule,
+    set_store_reply_text,
     set_team,
     unwatch_channel,
     watch_channel,
@@ -239,11 +240,25 @@ def _set_delivery(
     return texts[f"set_{choice.value}"].format(channel=asked.channel_id)
 
 
+def _store_text(services: Services, client: WebClient, asked: AdminCommandAsked, user: dict) -> str:
+    """Whether critiqued replies keep their text (disputes then show it, and a lead's verdict
+    on one becomes a calibration label); until RETENTION_DAYS have passed."""
+    texts = _texts()
+    choice = asked.rest.strip().lower()
+    days = services.settings.retention_days
+    if choice not in ("on", "off"):
+        return texts["store_text_usage"].format(days=days)
+    with services.db.session() as session:
+        set_store_reply_text(session, asked.team_id, keep=choice == "on")
+    return texts[f"store_text_{choice}"].format(days=days)
+
+
 _HANDLERS: dict[str, Handler] = {
     "watch": _watch,
     "unwatch": _unwatch,
     "team": _set_team,
     "remind": _remind,
     "delivery": _set_delivery,
+    "store-text": _store_text,
 }
 ADMIN_SUBCOMMANDS = frozenset(_HANDLERS)

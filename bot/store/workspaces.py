@@ -73,6 +73,10 @@ def set_critique_delivery(
     channel_settings_of(session, team_id, channel_id).critique_delivery = delivery
 
 
+def set_store_reply_text(session: Session, team_id: str, keep: bool) -> None:
+    workspace_of(session, team_id).store_reply_text = keep
+
+
 def watch_channel(session: Session, team_id: str, channel_id: str, now: datetime) -> bool:
     """Start watching; True when it was not watched before (its recent history is then due)."""
     settings = channel_settings_of(session, team_id, channel_id)

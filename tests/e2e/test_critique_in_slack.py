@@ -449,3 +449,20 @@ def test_prompt_injection_does_not_raise_scores(support: Support) -> None:
     plain_row, injected_row = rows
     assert injected_row.overall <= plain_row.overall
     assert injected_row.apologize == 0 and injected_row.responsibility == 0
+
+
+def test_an_admin_chooses_whether_critiqued_text_is_kept(support: Support, fake_slack) -> None:
+    def answer_to(user: str, text: str) -> str:
+        before = len(fake_slack.ephemerals(user=user))
+        fake_slack.send_command(user, support.channel, "/practice", text)
+        fake_slack.wait_until(lambda: len(fake_slack.ephemerals(user=user)) > before)
+        return fake_slack.ephemerals(user=user)[-1].text
+
+    assert "Only workspace admins" in answer_to(support.agent, "store-text on")
+    assert "`/practice store-text on`" in answer_to(support.admin, "store-text")
+    kept = answer_to(support.admin, "store-text on")
+    assert "keep the text" in kept and "90 days" in kept
+    support.react(support.lead, support.agent_replies())
+    support.wait_for_dms(1)
+
+    assert support.critique_row().reply_text == REPLY
