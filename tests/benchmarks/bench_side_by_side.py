@@ -29,6 +29,8 @@ FIGURES = (
     "answer_p99_s",
     "drain_s",
     "answers_per_s",
+    "busy_offline_answers",
+    "llm_calls",
     "duplicates",
     "lost",
     "peak_rss_mb",

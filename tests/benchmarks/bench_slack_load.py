@@ -61,6 +61,8 @@ PRACTICE_REPLY = "I'm really sorry about this. I'll send a replacement today and
 # The peer's placeholder and streaming suffix (app/slack_constants.py): not yet an answer.
 PEER_UNFINISHED = (":hourglass_flowing_sand:", ":writing_hand:")
 SLACK_COMMAND_ERROR = "failed with the error"
+# Ours labels a critique the offline engine gave because every LLM slot was taken.
+BUSY_LABEL = "the LLM engine is busy"
 
 
 # ------------------------------------------------------------------------------ the bot process
@@ -306,6 +308,7 @@ class AnswerLog:
     def __init__(self, fake: FakeSlack, is_answer: Callable[[Message], bool], key_of) -> None:
         self.is_answer, self.key_of = is_answer, key_of
         self._changes: list[tuple[float, Change]] = []
+        self.busy: set[tuple] = set()  # (channel, ts) or (user, text) of answers labelled busy
         self._lock = threading.Lock()
         self._unsubscribe = fake.subscribe(self._observe)
 
@@ -325,13 +328,19 @@ class AnswerLog:
             if change.kind == "ephemeral_posted":
                 if SLACK_COMMAND_ERROR not in record.text:
                     by_key[("eph", record.user)].append(at)
+                    self._note_busy((record.user, at), record)
                 continue
             if record.bot_id is None or (record.channel, record.ts) in final:
                 continue
             if self.is_answer(record):
                 final[(record.channel, record.ts)] = at
                 by_key[self.key_of(record)].append(at)
+                self._note_busy((record.channel, record.ts), record)
         return by_key
+
+    def _note_busy(self, key: tuple, record) -> None:
+        if BUSY_LABEL in record.text or BUSY_LABEL in json.dumps(record.blocks or []):
+            self.busy.add(key)
 
     def close(self) -> None:
         self._unsubscribe()
@@ -541,8 +550,9 @@ def _s(seconds: float | None) -> float | None:
 # ------------------------------------------------------------------------------ runs
 
 
-def load_run(args, fake: FakeSlack, bot: BotProcess, workload) -> dict[str, Any]:
+def load_run(args, fake: FakeSlack, stub: OpenAIStub, bot: BotProcess, workload) -> dict[str, Any]:
     retrier = Retrier(fake, args.retry_delays)
+    calls_before = len(stub.served)
     log = AnswerLog(fake, *answer_rules(args.bot))
     baseline = {key: len(times) for key, times in log.answers().items()}
     sent: list[Sent] = []
@@ -580,6 +590,8 @@ def load_run(args, fake: FakeSlack, bot: BotProcess, workload) -> dict[str, Any]
     result = figures(sent, log.answers(), baseline, run_end)
     result["send_duration_s"] = round(run_end - started, 2)
     result["drained"] = answered()
+    result["busy_offline_answers"] = len(log.busy)
+    result["llm_calls"] = len(stub.served) - calls_before
     status = bot.status()
     result["peak_rss_mb"] = round(status.get("VmHWM", 0) / 1024, 1)
     result["most_threads"] = bot.most_threads
@@ -722,7 +734,7 @@ def main() -> None:
         if args.retries_only:
             result["retries"] = retries_run(args, fake, workload)
         else:
-            result.update(load_run(args, fake, bot, workload))
+            result.update(load_run(args, fake, stub, bot, workload))
         result["load_after"] = os.getloadavg()
         result["llm_calls"] = len(stub.served)
     finally:
