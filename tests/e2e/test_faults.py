@@ -12,10 +12,13 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
+from bot.blocks.critique import texts
 from bot.fakes.openai_stub import OpenAIStub, StubReply
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack.fake import RESPONSE_URL
+from bot.jobs.housekeeping import StalledJobsDue
 from bot.slack.clients import RATE_LIMIT_RETRIES, SERVER_ERROR_RETRIES
+from bot.slack.critique_message import CritiqueAsked
 from bot.store.models import ChannelSettings
 from bot.store.models import CritiqueRequest as RequestRow
 from tests.conftest import RunningBot
@@ -104,6 +107,46 @@ def test_a_job_running_when_the_app_is_uninstalled_stops_without_retrying(
     assert [call.error for call in fake_slack.calls("conversations.replies")] == ["invalid_auth"]
     assert [call.error for call in fake_slack.calls("chat.postEphemeral")] == ["invalid_auth"]
     assert support.critiques_received() == []
+
+
+LOST = "lost"  # a queue no worker of the bot fetches from: its jobs run only as the test says
+
+
+def _run_on_a_worker_that_dies(bot: RunningBot) -> None:
+    """The waiting job is fetched by a worker that never reports back (it was killed)."""
+    jobs = bot.services.jobs
+    lost = jobs._call(jobs.app.job_manager.fetch_job(queues=[LOST], worker_id=None), 5)
+    assert lost is not None
+
+
+def _statuses(bot: RunningBot) -> list[str]:
+    jobs = bot.services.jobs
+    return [job.status for job in jobs._call(jobs.app.job_manager.list_jobs_async(queue=LOST), 5)]
+
+
+def test_a_job_that_keeps_killing_its_worker_gives_up_after_its_attempts_and_says_so(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    jobs, requester = support.bot.services.jobs, support.lead
+    asked = CritiqueAsked(
+        team_id=TEAM,
+        channel_id=support.channel,
+        message_ts="1.0",
+        requester=requester,
+        bot_user_id=None,
+        source="reaction",
+        asked_at=time.time(),
+    )
+    jobs.app.configure_task(asked.task, queue=LOST).defer(**asked.arguments())
+
+    for attempt in (1, 2, 3):  # bot_overrides: 3 attempts
+        _run_on_a_worker_that_dies(support.bot)
+        jobs.enqueue(StalledJobsDue())
+        fake_slack.wait_until(lambda: "doing" not in _statuses(support.bot), 10)
+        told = [e.text for e in fake_slack.ephemerals(user=requester)]
+        assert _statuses(support.bot) == (["todo"] if attempt < 3 else ["failed"])
+        assert bool(told) == (attempt == 3)  # told once it gave up, not before
+    assert told == [texts()["notes"]["failed"]]
 
 
 @pytest.fixture
