@@ -54,6 +54,11 @@ RESTART_FIRST_PAUSE_SECONDS = 1.0
 RESTART_LONGEST_PAUSE_SECONDS = 30.0
 # How long a stopping worker lets running jobs finish before they are aborted (and retried).
 SHUTDOWN_GRACE_SECONDS = 20.0
+# Each later step of closing (a worker's own wind-down, the connections, the loop's thread).
+CLOSE_STEP_SECONDS = 5.0
+# The longest `close` takes: what a container's stop grace period must exceed, or running jobs
+# are killed mid-way instead of finishing.
+LONGEST_CLOSE_SECONDS = SHUTDOWN_GRACE_SECONDS + 3 * CLOSE_STEP_SECONDS
 
 
 class InProcessConnector(InMemoryConnector):
@@ -208,7 +213,7 @@ class JobQueue:
             loop.call_soon_threadsafe(worker.stop)
         for _, running in self._workers:
             try:
-                running.result(timeout=SHUTDOWN_GRACE_SECONDS + 5)
+                running.result(timeout=SHUTDOWN_GRACE_SECONDS + CLOSE_STEP_SECONDS)
             except Exception as error:
                 logger.warning("a job worker stopped with %s", type(error).__name__)
         self._workers.clear()
@@ -216,12 +221,14 @@ class JobQueue:
             self._job_threads.shutdown(wait=False, cancel_futures=True)
         self._loop = None
         try:
-            asyncio.run_coroutine_threadsafe(self.app.close_async(), loop).result(timeout=5)
+            asyncio.run_coroutine_threadsafe(self.app.close_async(), loop).result(
+                timeout=CLOSE_STEP_SECONDS
+            )
         except Exception as error:  # a connection already gone is closed enough
             logger.debug("closing the queue: %s", type(error).__name__)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=CLOSE_STEP_SECONDS)
 
     # -- using it ---------------------------------------------------------------------------
 
