@@ -10,8 +10,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.jobs.job import QueueUnavailable
-from bot.slack.errors import is_transient, retry_after
-from bot.slack.notices import ResponseUrlFailed
+from bot.slack.errors import ResponseUrlFailed, is_transient, retry_after
 
 FIRST_WAIT_SECONDS = 2.0
 LONGEST_WAIT_SECONDS = 300.0

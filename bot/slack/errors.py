@@ -14,6 +14,16 @@ TRANSIENT_ERRORS = {
 }
 
 
+class ResponseUrlFailed(RuntimeError):
+    """Slack did not take the answer posted to a response URL (a rate limit or an outage
+    outlasted the client's retries): the job is retried later."""
+
+
+class ResponseUrlExpired(RuntimeError):
+    """Slack refused the response URL itself (400 or 404: used five times, or older than 30
+    minutes): it never will take an answer, so retrying cannot help."""
+
+
 def is_transient(error: SlackApiError) -> bool:
     status = error.response.status_code
     return status == 429 or status >= 500 or error.response.get("error") in TRANSIENT_ERRORS

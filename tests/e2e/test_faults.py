@@ -96,6 +96,23 @@ def test_a_rate_limited_response_url_still_gets_the_draft_check(
     )
 
 
+def test_a_draft_check_outliving_its_response_url_is_shown_as_an_ephemeral_at_once(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    fake_slack.expire_response_urls()  # used up or too old by the time the answer is ready
+
+    fake_slack.send_command(support.agent, support.channel, "/practice", f"check {REPLY}")
+
+    def checked() -> list:
+        return [e for e in fake_slack.ephemerals(user=support.agent) if "ASAP critique" in e.text]
+
+    fake_slack.wait_until(lambda: checked(), 5)  # no retries of a URL that never works again
+    fake_slack.wait_until(support.bot.jobs_done, 5)
+    [shown] = checked()
+    assert shown.channel == support.channel
+    assert [call.status for call in fake_slack.calls("chat.postEphemeral")] == [200]
+
+
 def test_a_job_running_when_the_app_is_uninstalled_stops_without_retrying(
     support: Support, fake_slack: FakeSlack
 ) -> None:

@@ -269,6 +269,11 @@ class FakeSlack:
         """The next `times` calls of Web API `method` get HTTP `status` (Slack unwell)."""
         self._web_api.fail(method, status, times)
 
+    def expire_response_urls(self) -> None:
+        """Every response URL, given out or not yet, answers 404 from now on: as Slack does
+        once one was used five times or is older than 30 minutes."""
+        self._responder.expired = True
+
     def revoke_bot_token(self) -> None:
         """As after an uninstall: every call with the bot token gets invalid_auth."""
         self._web_api.revoke_token()
