@@ -35,7 +35,7 @@ class RetryPassingTroubles(BaseRetryStrategy):
         if attempts + 1 >= self.max_attempts or not passing_trouble(error):
             return None
         wait = min(FIRST_WAIT_SECONDS * 2**attempts, LONGEST_WAIT_SECONDS)
-        if isinstance(error, SlackApiError):
+        if isinstance(error, SlackApiError | ResponseUrlFailed):
             wait = max(wait, retry_after(error) or 0.0)  # Slack says when it will take it
         return wait
 

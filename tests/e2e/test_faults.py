@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -70,6 +71,41 @@ def test_more_429s_than_the_client_waits_out_still_deliver_the_critique_once(
     with support.db.session() as session:
         [request] = session.scalars(select(RequestRow)).all()
         assert request.delivered_at is not None
+
+
+def test_a_fractional_retry_after_is_waited_out_by_the_client(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    fake_slack.rate_limit("chat.postMessage", retry_after=0.5)
+
+    support.reply_and_react()
+
+    fake_slack.wait_until(lambda: support.critiques_received(), 5)
+    first, second = fake_slack.calls("chat.postMessage")[:2]
+    assert (first.status, second.status) == (429, 200)
+    assert second.time - first.time >= 0.5
+
+
+@pytest.mark.parametrize("limited", ["chat.postMessage", RESPONSE_URL])
+def test_a_long_retry_after_reschedules_the_job_rather_than_holding_its_worker_slot(
+    support: Support, fake_slack: FakeSlack, limited: str
+) -> None:
+    fake_slack.rate_limit(limited, retry_after=600)
+
+    if limited == RESPONSE_URL:
+        fake_slack.send_command(support.agent, support.channel, "/practice", f"check {REPLY}")
+    else:
+        support.reply_and_react()
+
+    jobs = support.bot.services.jobs
+
+    def rescheduled() -> bool:
+        [job] = jobs._call(jobs.app.job_manager.list_jobs_async(), 5)
+        in_five_minutes = datetime.now(UTC) + timedelta(minutes=5)
+        return job.status == "todo" and job.attempts == 1 and job.scheduled_at > in_five_minutes
+
+    # The job waits in the queue for Slack's ten minutes; its slot runs other jobs meanwhile.
+    fake_slack.wait_until(rescheduled, 5)
 
 
 def test_slack_5xx_are_tried_again(support: Support, fake_slack: FakeSlack) -> None:

@@ -258,10 +258,10 @@ class FakeSlack:
 
     # ---------------------------------------------------------------- rate limits
 
-    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+    def rate_limit(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         """Answer the next `times` calls to `method` with HTTP 429 and `Retry-After`.
 
-        Slack sends whole seconds, and slack_sdk's retry handler parses them as integers.
+        Slack sends whole seconds; a fraction shows whether callers keep it.
         """
         self._web_api.rate_limiter.force(method, retry_after, times)
 
