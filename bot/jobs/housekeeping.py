@@ -34,7 +34,8 @@ class RetentionDue(Job):
 
 @dataclass(frozen=True, kw_only=True)
 class WorkspaceGone(Job):
-    """The app was uninstalled from the workspace: everything the bot holds for it goes."""
+    """The app was uninstalled from the workspace: everything the bot holds for it goes, its
+    jobs in the queue too."""
 
     task: ClassVar[str] = "purge_workspace"
 
@@ -71,6 +72,7 @@ def purge_expired_data(services: Services, due: RetentionDue) -> None:
 def forget_workspace(services: Services, gone: WorkspaceGone) -> None:
     with services.db.session() as session:
         deleted = purge_workspace(session, gone.team_id)
+    deleted["procrastinate_jobs"] += services.jobs.forget_team(gone.team_id)
     logger.info("workspace %s uninstalled: deleted %s", gone.team_id, dict(deleted))
 
 

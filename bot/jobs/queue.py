@@ -94,6 +94,36 @@ class InProcessConnector(InMemoryConnector):
             for other in self.jobs.values()
         )
 
+    async def forget_team(self, team_id: str) -> int:
+        """As FORGET_TEAM_JOBS, in memory."""
+        gone = [
+            job_id
+            for job_id, job in self.jobs.items()
+            if job["args"].get("team_id") == team_id and job["status"] != "doing"
+        ]
+        for job_id in gone:
+            del self.jobs[job_id]
+            self.events.pop(job_id, None)
+        return len(gone)
+
+
+# A workspace's jobs that are not running: waiting ones (a draft's text, a message to post
+# there) and finished ones. Running ones (the job forgetting the workspace among them) end by
+# themselves; a failed one is then deleted with the finished jobs a day later.
+FORGET_TEAM_JOBS = """
+    WITH forgotten AS (
+        DELETE FROM procrastinate_jobs
+         WHERE args->>'team_id' = %(team_id)s AND status <> 'doing'
+        RETURNING id
+    )
+    SELECT count(*) AS count FROM forgotten
+"""
+
+
+async def _forget_team_rows(connector: procrastinate.PsycopgConnector, team_id: str) -> int:
+    row = await connector.execute_query_one_async(FORGET_TEAM_JOBS, team_id=team_id)
+    return row["count"]
+
 
 def _queue_order(job: dict) -> tuple[int, int]:
     """Higher priority first, then first enqueued first."""
@@ -259,6 +289,15 @@ class JobQueue:
             ),
             ENQUEUE_TIMEOUT_SECONDS * 5,
         )
+
+    def forget_team(self, team_id: str) -> int:
+        """Delete the workspace's jobs that are not running (see FORGET_TEAM_JOBS); how many."""
+        connector = self.app.connector
+        if isinstance(connector, InProcessConnector):
+            forgetting = connector.forget_team(team_id)
+        else:
+            forgetting = _forget_team_rows(connector, team_id)
+        return self._call(forgetting, ENQUEUE_TIMEOUT_SECONDS * 5)
 
     def waiting(self, queue: Queue | None = None, *, running_too: bool = False) -> int:
         """Jobs waiting to run in the queue, or in every queue, and with `running_too` those
