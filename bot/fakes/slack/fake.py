@@ -147,14 +147,23 @@ class FakeSlack:
     # ---------------------------------------------------------------- building the workspace
 
     def add_user(
-        self, name: str, *, is_bot: bool = False, is_admin: bool = False, real_name: str = ""
+        self,
+        name: str,
+        *,
+        is_bot: bool = False,
+        is_admin: bool = False,
+        real_name: str = "",
+        team_id: str | None = None,
     ) -> str:
+        """A person of this workspace, or with `team_id` one of another organisation met in a
+        Slack Connect channel (`is_admin` then of their own workspace)."""
         user = User(
             self._workspace.new_id("U"),
             name,
             real_name or name.title(),
             is_bot=is_bot,
             is_admin=is_admin,
+            team_id=team_id,
         )
         self._workspace.add_user(user)
         return user.id
