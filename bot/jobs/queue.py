@@ -314,6 +314,8 @@ class JobQueue:
 
     def _call(self, awaitable: Awaitable[T], timeout: float) -> T:
         if self._loop is None:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()  # never to run: said, so Python does not warn it was forgotten
             raise QueueUnavailable("the job queue is not open")
 
         async def awaited() -> T:
