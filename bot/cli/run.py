@@ -64,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
         probes = Probes(services, stopped=stopped)
         try:
             if settings.socket_mode:
-                SocketModeHandler(app, settings.slack_app_token.get_secret_value()).connect()
+                socket = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+                socket.connect()
+                # Closed first on the way out: Slack sends the next events to the app's other
+                # connections while this process's running jobs finish and its queue closes.
+                stack.callback(socket.close)
                 logger.info("connected over Socket Mode; ops endpoints on port %d", settings.port)
                 serve(build_wsgi_app(probes, None), settings.host, settings.port, threads=2)
             else:
