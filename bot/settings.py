@@ -11,10 +11,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# A worker is presumed dead after this many heartbeats missed in a row (procrastinate's own
+# defaults: 10 s and 30 s).
+HEARTBEATS_MISSED_BEFORE_STALLED = 3
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -136,7 +139,8 @@ class Settings(BaseSettings):
     job_stalled_after_seconds: float = Field(
         30.0,
         gt=0,
-        description="A worker silent this long is presumed dead: its running jobs run again.",
+        description="A worker silent this long is presumed dead: its running jobs run again "
+        "(at least 3 times JOB_HEARTBEAT_SECONDS).",
     )
     host: str = Field(
         "0.0.0.0",
@@ -184,6 +188,20 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_case_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _stalled_after_several_heartbeats(self) -> Settings:
+        # A heartbeat can be late (a busy event loop, a slow database): if one late heartbeat
+        # made a live worker look dead, its running jobs would run a second time beside it
+        # (a critique posted twice, a practice turn played twice).
+        least = HEARTBEATS_MISSED_BEFORE_STALLED * self.job_heartbeat_seconds
+        if self.job_stalled_after_seconds < least:
+            raise ValueError(
+                f"JOB_STALLED_AFTER_SECONDS ({self.job_stalled_after_seconds:g}) must be at least "
+                f"{HEARTBEATS_MISSED_BEFORE_STALLED} times JOB_HEARTBEAT_SECONDS ({least:g}): a "
+                "worker whose heartbeat is merely late would have its running jobs run twice"
+            )
+        return self
 
     @cached_property
     def is_sqlite(self) -> bool:

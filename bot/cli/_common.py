@@ -21,11 +21,15 @@ def settings_or_exit() -> Settings:
     try:
         return load_settings()
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
-            for problem in error.errors()
-        )
+        problems = "; ".join(_problem(problem) for problem in error.errors())
         fail(f"invalid setting — {problems}. Fix it in the environment or .env (see README).")
+
+
+def _problem(problem: dict) -> str:
+    """`PORT: Input should be a valid integer`; a rule between settings names them itself."""
+    setting = ".".join(str(part) for part in problem["loc"]).upper()
+    message = problem["msg"].removeprefix("Value error, ").rstrip(".")
+    return f"{setting}: {message}" if setting else message
 
 
 def fail(message: str) -> NoReturn:

@@ -24,6 +24,16 @@ from bot.store.migrations import schema_is_current, upgrade_to_head
 logger = logging.getLogger(__name__)
 
 
+def ready_services(settings: Settings) -> Services:
+    """The process's services, over a database at this release's schema, with the bot token
+    accepted by Slack (single-workspace installs)."""
+    services = Services.from_settings(settings)
+    prepare_database(services)
+    if not settings.oauth_enabled:
+        verify_bot_token(settings)
+    return services
+
+
 def prepare_database(services: Services) -> None:
     settings = services.settings
     try:

@@ -11,15 +11,8 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build_app
 from bot.cli._common import MANIFEST_HINT, fail, settings_or_exit
-from bot.cli._process import (
-    exit_on_sigterm,
-    open_queue,
-    prepare_database,
-    running_jobs,
-    verify_bot_token,
-)
+from bot.cli._process import exit_on_sigterm, open_queue, ready_services, running_jobs
 from bot.logs import configure_logging
-from bot.services import Services
 from bot.settings import ConfigError, Settings
 from bot.web import Probes, build_wsgi_app, serve
 
@@ -58,10 +51,7 @@ def run(args: argparse.Namespace) -> int:
             "--no-worker needs PostgreSQL: with SQLite the jobs run inside `asap-coach run`. "
             "Set DATABASE_URL to a PostgreSQL database to run workers apart."
         )
-    services = Services.from_settings(settings)
-    prepare_database(services)
-    if not settings.oauth_enabled:
-        verify_bot_token(settings)
+    services = ready_services(settings)
     try:
         app = build_app(services)
     except ConfigError as error:
@@ -74,7 +64,11 @@ def run(args: argparse.Namespace) -> int:
         probes = Probes(services, stopped=stopped)
         try:
             if settings.socket_mode:
-                SocketModeHandler(app, settings.slack_app_token.get_secret_value()).connect()
+                socket = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+                socket.connect()
+                # Closed first on the way out: Slack sends the next events to the app's other
+                # connections while this process's running jobs finish and its queue closes.
+                stack.callback(socket.close)
                 logger.info("connected over Socket Mode; ops endpoints on port %d", settings.port)
                 serve(build_wsgi_app(probes, None), settings.host, settings.port, threads=2)
             else:

@@ -8,15 +8,8 @@ import argparse
 import logging
 
 from bot.cli._common import MANIFEST_HINT, fail, settings_or_exit
-from bot.cli._process import (
-    exit_on_sigterm,
-    open_queue,
-    prepare_database,
-    running_jobs,
-    verify_bot_token,
-)
+from bot.cli._process import exit_on_sigterm, open_queue, ready_services, running_jobs
 from bot.logs import configure_logging
-from bot.services import Services
 from bot.web import Probes, build_wsgi_app, serve
 
 logger = logging.getLogger(__name__)
@@ -47,10 +40,7 @@ def run(args: argparse.Namespace) -> int:
             "SLACK_BOT_TOKEN is not set (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET): jobs "
             f"post to Slack with it. {MANIFEST_HINT}"
         )
-    services = Services.from_settings(settings)
-    prepare_database(services)
-    if not settings.oauth_enabled:
-        verify_bot_token(settings)
+    services = ready_services(settings)
     open_queue(services)
     exit_on_sigterm()
     try:

@@ -4,11 +4,14 @@ workspace that uninstalled, forgotten event ids, and the queue's own finished an
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import ClassVar
 
 import procrastinate
+from procrastinate.jobs import Job as QueuedJob
+from procrastinate.jobs import Status
 
 from bot.jobs.job import Job
 from bot.services import Services
@@ -31,7 +34,8 @@ class RetentionDue(Job):
 
 @dataclass(frozen=True, kw_only=True)
 class WorkspaceGone(Job):
-    """The app was uninstalled from the workspace: everything the bot holds for it goes."""
+    """The app was uninstalled from the workspace: everything the bot holds for it goes, its
+    jobs in the queue too."""
 
     task: ClassVar[str] = "purge_workspace"
 
@@ -45,7 +49,7 @@ FINISHED_JOBS_KEPT_HOURS = 24
 @dataclass(frozen=True, kw_only=True)
 class StalledJobsDue(Job):
     """Jobs left running by a worker that stopped sending heartbeats (killed, or its machine
-    lost): they run again on a live worker."""
+    lost): they run again on a live worker, unless that run was their last attempt."""
 
     task: ClassVar[str] = "retry_stalled_jobs"
 
@@ -68,13 +72,32 @@ def purge_expired_data(services: Services, due: RetentionDue) -> None:
 def forget_workspace(services: Services, gone: WorkspaceGone) -> None:
     with services.db.session() as session:
         deleted = purge_workspace(session, gone.team_id)
+    deleted["procrastinate_jobs"] += services.jobs.forget_team(gone.team_id)
     logger.info("workspace %s uninstalled: deleted %s", gone.team_id, dict(deleted))
 
 
-async def retry_stalled_jobs(app: procrastinate.App, stalled_after: float) -> None:
+async def retry_stalled_jobs(
+    app: procrastinate.App,
+    stalled_after: float,
+    max_attempts: int,
+    give_up: Callable[[QueuedJob], Awaitable[None]],
+) -> None:
+    """Run lost jobs again; one that was on its last attempt fails and `give_up` tells whoever
+    waits on it. A job that kills its worker (out of memory, a crash in a library) would
+    otherwise be retried, and kill a worker, forever."""
     manager = app.job_manager
     stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)
     for job in stalled:
+        # `attempts` counts the runs that ended before the lost one.
+        if job.attempts + 1 >= max_attempts:
+            logger.warning(
+                "job %s (%s) was left running by a lost worker on its last attempt: failing it",
+                job.id,
+                job.task_name,
+            )
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            await give_up(job)
+            continue
         logger.warning(
             "job %s (%s) was left running by a lost worker: retrying", job.id, job.task_name
         )

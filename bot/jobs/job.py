@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Self
 
 # Added to every job's arguments when it is enqueued: how long it waited is measured from it.
 ENQUEUED_AT = "enqueued_at"
@@ -39,10 +39,6 @@ class Job:
     def lock(self) -> str | None:
         """Jobs with the same lock run one at a time, in the order they were enqueued."""
         return None
-
-
-class Enqueue(Protocol):
-    def __call__(self, job: Job) -> None: ...
 
 
 class QueueUnavailable(RuntimeError):

@@ -54,6 +54,11 @@ RESTART_FIRST_PAUSE_SECONDS = 1.0
 RESTART_LONGEST_PAUSE_SECONDS = 30.0
 # How long a stopping worker lets running jobs finish before they are aborted (and retried).
 SHUTDOWN_GRACE_SECONDS = 20.0
+# Each later step of closing (a worker's own wind-down, the connections, the loop's thread).
+CLOSE_STEP_SECONDS = 5.0
+# The longest `close` takes: what a container's stop grace period must exceed, or running jobs
+# are killed mid-way instead of finishing.
+LONGEST_CLOSE_SECONDS = SHUTDOWN_GRACE_SECONDS + 3 * CLOSE_STEP_SECONDS
 
 
 class InProcessConnector(InMemoryConnector):
@@ -88,6 +93,36 @@ class InProcessConnector(InMemoryConnector):
             )
             for other in self.jobs.values()
         )
+
+    async def forget_team(self, team_id: str) -> int:
+        """As FORGET_TEAM_JOBS, in memory."""
+        gone = [
+            job_id
+            for job_id, job in self.jobs.items()
+            if job["args"].get("team_id") == team_id and job["status"] != "doing"
+        ]
+        for job_id in gone:
+            del self.jobs[job_id]
+            self.events.pop(job_id, None)
+        return len(gone)
+
+
+# A workspace's jobs that are not running: waiting ones (a draft's text, a message to post
+# there) and finished ones. Running ones (the job forgetting the workspace among them) end by
+# themselves; a failed one is then deleted with the finished jobs a day later.
+FORGET_TEAM_JOBS = """
+    WITH forgotten AS (
+        DELETE FROM procrastinate_jobs
+         WHERE args->>'team_id' = %(team_id)s AND status <> 'doing'
+        RETURNING id
+    )
+    SELECT count(*) AS count FROM forgotten
+"""
+
+
+async def _forget_team_rows(connector: procrastinate.PsycopgConnector, team_id: str) -> int:
+    row = await connector.execute_query_one_async(FORGET_TEAM_JOBS, team_id=team_id)
+    return row["count"]
 
 
 def _queue_order(job: dict) -> tuple[int, int]:
@@ -208,7 +243,7 @@ class JobQueue:
             loop.call_soon_threadsafe(worker.stop)
         for _, running in self._workers:
             try:
-                running.result(timeout=SHUTDOWN_GRACE_SECONDS + 5)
+                running.result(timeout=SHUTDOWN_GRACE_SECONDS + CLOSE_STEP_SECONDS)
             except Exception as error:
                 logger.warning("a job worker stopped with %s", type(error).__name__)
         self._workers.clear()
@@ -216,12 +251,14 @@ class JobQueue:
             self._job_threads.shutdown(wait=False, cancel_futures=True)
         self._loop = None
         try:
-            asyncio.run_coroutine_threadsafe(self.app.close_async(), loop).result(timeout=5)
+            asyncio.run_coroutine_threadsafe(self.app.close_async(), loop).result(
+                timeout=CLOSE_STEP_SECONDS
+            )
         except Exception as error:  # a connection already gone is closed enough
             logger.debug("closing the queue: %s", type(error).__name__)
         loop.call_soon_threadsafe(loop.stop)
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=CLOSE_STEP_SECONDS)
 
     # -- using it ---------------------------------------------------------------------------
 
@@ -253,6 +290,15 @@ class JobQueue:
             ENQUEUE_TIMEOUT_SECONDS * 5,
         )
 
+    def forget_team(self, team_id: str) -> int:
+        """Delete the workspace's jobs that are not running (see FORGET_TEAM_JOBS); how many."""
+        connector = self.app.connector
+        if isinstance(connector, InProcessConnector):
+            forgetting = connector.forget_team(team_id)
+        else:
+            forgetting = _forget_team_rows(connector, team_id)
+        return self._call(forgetting, ENQUEUE_TIMEOUT_SECONDS * 5)
+
     def waiting(self, queue: Queue | None = None, *, running_too: bool = False) -> int:
         """Jobs waiting to run in the queue, or in every queue, and with `running_too` those
         running (read when /metrics is scraped); -1 if unknown."""
@@ -268,6 +314,8 @@ class JobQueue:
 
     def _call(self, awaitable: Awaitable[T], timeout: float) -> T:
         if self._loop is None:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()  # never to run: said, so Python does not warn it was forgotten
             raise QueueUnavailable("the job queue is not open")
 
         async def awaited() -> T:

@@ -10,8 +10,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.jobs.job import QueueUnavailable
-from bot.slack.errors import is_transient, retry_after
-from bot.slack.notices import ResponseUrlFailed
+from bot.slack.errors import ResponseUrlFailed, is_transient, retry_after
 
 FIRST_WAIT_SECONDS = 2.0
 LONGEST_WAIT_SECONDS = 300.0
@@ -36,7 +35,7 @@ class RetryPassingTroubles(BaseRetryStrategy):
         if attempts + 1 >= self.max_attempts or not passing_trouble(error):
             return None
         wait = min(FIRST_WAIT_SECONDS * 2**attempts, LONGEST_WAIT_SECONDS)
-        if isinstance(error, SlackApiError):
+        if isinstance(error, SlackApiError | ResponseUrlFailed):
             wait = max(wait, retry_after(error) or 0.0)  # Slack says when it will take it
         return wait
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate import JobContext
+from procrastinate.jobs import Job as QueuedJob
 
 from bot.jobs import housekeeping
 from bot.jobs.job import ENQUEUED_AT, Job
@@ -98,11 +99,16 @@ def register_tasks(app: procrastinate.App, services: Services) -> None:
             pass_context=True,
             retry=retry,
         )(_in_job_thread(services, _runner(use_case, retry)))
-    stalled_after = services.settings.job_stalled_after_seconds
+    settings = services.settings
+
+    async def give_up(lost: QueuedJob) -> None:
+        await services.jobs.in_job_thread(_give_up_lost, services, lost)
 
     @app.task(name=housekeeping.StalledJobsDue.task, queue=housekeeping.StalledJobsDue.queue.value)
     async def retry_stalled(**arguments: Any) -> None:
-        await housekeeping.retry_stalled_jobs(app, stalled_after)
+        await housekeeping.retry_stalled_jobs(
+            app, settings.job_stalled_after_seconds, settings.job_max_attempts, give_up
+        )
 
 
 def _in_job_thread(services: Services, run: Callable[..., None]) -> Callable[..., Awaitable[None]]:
@@ -151,6 +157,23 @@ def _runner(use_case: UseCase, retry: RetryPassingTroubles) -> Callable[..., Non
 
     run.__name__ = task
     return run
+
+
+class WorkerLost(RuntimeError):
+    """The worker running the job stopped sending heartbeats (killed, or its machine lost)."""
+
+
+_USE_CASE_OF_TASK = {use_case.job.task: use_case for use_case in USE_CASES}
+
+
+def _give_up_lost(services: Services, lost: QueuedJob) -> None:
+    """A job whose last attempt was lost with its worker: counted and told as any other."""
+    use_case = _USE_CASE_OF_TASK.get(lost.task_name)
+    if use_case is None:
+        return
+    JOBS_FAILED.labels(task=lost.task_name).inc()
+    arguments = {name: value for name, value in lost.task_kwargs.items() if name != ENQUEUED_AT}
+    _tell_waiting(use_case, services, use_case.job.from_arguments(arguments), WorkerLost())
 
 
 def _tell_waiting(use_case: UseCase, services: Services, job: Job, error: Exception) -> None:

@@ -114,6 +114,7 @@ def _check(services: Services, call: Invocation) -> None:
             draft=call.rest,
             response_url=call.command["response_url"],
             asked_at=time.time(),
+            channel_id=call.command["channel_id"],
         )
     )
     call.ack()

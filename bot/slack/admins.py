@@ -1,5 +1,5 @@
 """Who may change the bot's settings: the admins listed in the workspace's settings, or Slack's
-own workspace admins and owners."""
+own workspace admins and owners; only ever people of the workspace itself."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def admin_user(
 ) -> dict[str, Any] | None:
     """The person's Slack profile when they are an admin of the bot, else None."""
     user = client.users_info(user=user_id)["user"]
+    if user.get("team_id") != team_id:
+        # A guest from another organisation in a Slack Connect channel: an admin of their own
+        # workspace (is_admin says so) administers nothing here.
+        return None
     if user.get("is_admin") or user.get("is_owner"):
         return user
     with db.session() as session:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from slack_sdk.errors import SlackApiError
 
 # Error codes Slack gives when trying again later may work.
@@ -12,6 +15,21 @@ TRANSIENT_ERRORS = {
     "service_unavailable",
     "request_timeout",
 }
+
+
+class ResponseUrlFailed(RuntimeError):
+    """Slack did not take the answer posted to a response URL (a rate limit or an outage
+    outlasted the client's retries): the job is retried later, after `retry_after` seconds
+    if Slack said."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ResponseUrlExpired(RuntimeError):
+    """Slack refused the response URL itself (400 or 404: used five times, or older than 30
+    minutes): it never will take an answer, so retrying cannot help."""
 
 
 def is_transient(error: SlackApiError) -> bool:
@@ -26,9 +44,16 @@ def slack_reason(error: Exception) -> str:
     return type(error).__name__
 
 
-def retry_after(error: SlackApiError) -> float | None:
+def retry_after(error: SlackApiError | ResponseUrlFailed) -> float | None:
     """The seconds Slack asked to wait (429's Retry-After), if it said."""
-    for name, value in (error.response.headers or {}).items():
+    if isinstance(error, ResponseUrlFailed):
+        return error.retry_after
+    return retry_after_header(error.response.headers or {})
+
+
+def retry_after_header(headers: Mapping[str, Any]) -> float | None:
+    """Retry-After in seconds, fractions kept; None when absent or not a number."""
+    for name, value in headers.items():
         if name.lower() == "retry-after":
             # urllib hands slack_sdk each header as a list of values.
             first = value[0] if isinstance(value, list) else value

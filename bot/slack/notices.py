@@ -15,22 +15,26 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.webhook import WebhookClient
 
 from bot.jobs.job import Job
 from bot.services import Services
-from bot.slack.errors import is_transient, slack_reason
+from bot.slack.clients import RateLimitWaits
+from bot.slack.errors import (
+    ResponseUrlExpired,
+    ResponseUrlFailed,
+    is_transient,
+    retry_after_header,
+    slack_reason,
+)
 
 logger = logging.getLogger(__name__)
 
 RESPONSE_URL_RETRIES = 3
-
-
-class ResponseUrlFailed(RuntimeError):
-    """Slack did not take the answer posted to a response URL: the job is retried."""
+# What Slack answers a response URL that is used up or expired.
+RESPONSE_URL_GONE = {400, 404, 410}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,20 +64,26 @@ def deliver_notice(services: Services, notice: Notice) -> None:
 
 
 def respond(response_url: str, message: dict[str, Any], *, replace_original: bool = False) -> None:
-    """Answer through a response URL (valid 30 minutes, 5 uses), waiting out 429s and retrying
-    Slack's 5xx; raises ResponseUrlFailed when it still fails, so the job is retried later."""
+    """Answer through a response URL (valid 30 minutes, 5 uses), waiting out short 429s and retrying
+    Slack's 5xx; raises ResponseUrlFailed when it still fails, so the job is retried later,
+    and ResponseUrlExpired when the URL itself is refused."""
     webhook = WebhookClient(
         response_url,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=RESPONSE_URL_RETRIES),
-            RateLimitErrorRetryHandler(max_retry_count=RESPONSE_URL_RETRIES),
+            RateLimitWaits(max_retry_count=RESPONSE_URL_RETRIES),
             ServerErrorRetryHandler(max_retry_count=RESPONSE_URL_RETRIES),
         ],
     )
     body = {"response_type": "ephemeral", "replace_original": replace_original, **message}
     answer = webhook.send_dict(body)
+    if answer.status_code in RESPONSE_URL_GONE:
+        raise ResponseUrlExpired(f"response URL answered {answer.status_code}")
     if answer.status_code != 200:
-        raise ResponseUrlFailed(f"response URL answered {answer.status_code}")
+        raise ResponseUrlFailed(
+            f"response URL answered {answer.status_code}",
+            retry_after=retry_after_header(answer.headers or {}),
+        )
 
 
 def tell(

@@ -42,6 +42,14 @@ def _run_and_capture(capsys) -> tuple[int, str]:
         ({"SLACK_BOT_TOKEN": "xoxb-1", "PORT": "eighty"}, "PORT"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         (
+            {
+                "SLACK_BOT_TOKEN": "xoxb-1",
+                "JOB_HEARTBEAT_SECONDS": "10",
+                "JOB_STALLED_AFTER_SECONDS": "15",
+            },
+            "JOB_STALLED_AFTER_SECONDS (15) must be at least 3 times JOB_HEARTBEAT_SECONDS (30)",
+        ),
+        (
             {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1"},
             "need HTTP mode",
         ),

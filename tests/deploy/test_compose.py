@@ -25,6 +25,7 @@ from sqlalchemy import create_engine
 
 from bot.cli import build_parser
 from bot.fakes.slack import FakeSlack
+from bot.jobs.queue import LONGEST_CLOSE_SECONDS
 from bot.store.migrations import schema_is_current
 from tests.conftest import SIGNING_SECRET
 from tests.deploy.artefacts import COMPOSE, DEPLOY, DOCKERFILE, ENV_EXAMPLE, compose_file
@@ -59,6 +60,17 @@ def test_web_and_worker_start_only_after_the_migration_succeeded() -> None:
         assert services[name]["depends_on"] == {
             "migrate": {"condition": "service_completed_successfully"}
         }
+
+
+def _seconds(duration: str) -> float:
+    """A compose duration such as `40s`, `1m30s`; compose's default is 10 s."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+(?:\.\d+)?)([hms])", duration))
+
+
+def test_stopping_the_worker_waits_long_enough_for_its_running_jobs() -> None:
+    worker = compose_file()["services"]["worker"]
+    assert _seconds(worker.get("stop_grace_period", "10s")) > LONGEST_CLOSE_SECONDS
 
 
 def test_the_bot_services_run_one_image_built_from_the_dockerfile_with_the_env_file() -> None:

@@ -13,6 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from bot.jobs.queue import LONGEST_CLOSE_SECONDS
 from bot.settings import Settings
 from tests.deploy.artefacts import CHART, ROOT, SECRET_SETTINGS, compose_file, image_user
 
@@ -106,6 +107,12 @@ def test_web_runs_two_probed_replicas_kept_up_by_a_disruption_budget() -> None:
     budget = only(documents, "PodDisruptionBudget")
     assert budget["spec"]["minAvailable"] == 1
     assert budget["spec"]["selector"]["matchLabels"] == web["spec"]["selector"]["matchLabels"]
+
+
+def test_a_stopping_worker_pod_gets_long_enough_for_its_running_jobs() -> None:
+    worker = only(render(HTTP_MODE), "Deployment", "prod-asap-coach-worker")
+    grace = worker["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace > LONGEST_CLOSE_SECONDS
 
 
 def test_slack_reaches_the_web_pods_through_ingress_and_service_in_http_mode() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.blocks.critique import DISPUTE_ACTION, DISPUTE_INPUT, USEFUL_ACTION
 from bot.coaching.critique import CritiqueRequest
 from bot.fakes.slack import FakeSlack, Message
+from bot.prompt_files import read_toml
 from bot.slack.clients import RATE_LIMIT_RETRIES
 from bot.store.models import ChannelSettings, CritiqueDelivery, CritiqueFeedback, Workspace
 from bot.store.models import Critique as CritiqueRow
@@ -269,6 +270,19 @@ def test_the_message_shortcut_shows_the_critique_in_a_modal(support: Support, fa
 
     fake_slack.wait_until(lambda: "Thanks" in _modal_text(fake_slack, support.lead))
     assert support.count(CritiqueFeedback) == 1
+
+
+def test_the_shortcut_says_try_again_in_its_modal_when_the_queue_is_down(
+    support: Support, fake_slack
+) -> None:
+    ts = support.agent_replies()
+    support.bot.services.jobs.close()  # the queue's database unreachable: nothing can be enqueued
+
+    delivery = fake_slack.send_shortcut(support.lead, support.channel, ts, SHORTCUT)
+
+    assert delivery.acked_within_deadline
+    sorry = read_toml("slack", "help.toml")["try_again"]
+    assert sorry in _modal_text(fake_slack, support.lead)
 
 
 def test_the_shortcut_on_a_channel_the_bot_cannot_read_explains(running_bot, fake_slack) -> None:

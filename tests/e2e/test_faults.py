@@ -7,15 +7,19 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
+from bot.blocks.critique import texts
 from bot.fakes.openai_stub import OpenAIStub, StubReply
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack.fake import RESPONSE_URL
+from bot.jobs.housekeeping import StalledJobsDue
 from bot.slack.clients import RATE_LIMIT_RETRIES, SERVER_ERROR_RETRIES
+from bot.slack.critique_message import CritiqueAsked
 from bot.store.models import ChannelSettings
 from bot.store.models import CritiqueRequest as RequestRow
 from tests.conftest import RunningBot
@@ -69,6 +73,41 @@ def test_more_429s_than_the_client_waits_out_still_deliver_the_critique_once(
         assert request.delivered_at is not None
 
 
+def test_a_fractional_retry_after_is_waited_out_by_the_client(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    fake_slack.rate_limit("chat.postMessage", retry_after=0.5)
+
+    support.reply_and_react()
+
+    fake_slack.wait_until(lambda: support.critiques_received(), 5)
+    first, second = fake_slack.calls("chat.postMessage")[:2]
+    assert (first.status, second.status) == (429, 200)
+    assert second.time - first.time >= 0.5
+
+
+@pytest.mark.parametrize("limited", ["chat.postMessage", RESPONSE_URL])
+def test_a_long_retry_after_reschedules_the_job_rather_than_holding_its_worker_slot(
+    support: Support, fake_slack: FakeSlack, limited: str
+) -> None:
+    fake_slack.rate_limit(limited, retry_after=600)
+
+    if limited == RESPONSE_URL:
+        fake_slack.send_command(support.agent, support.channel, "/practice", f"check {REPLY}")
+    else:
+        support.reply_and_react()
+
+    jobs = support.bot.services.jobs
+
+    def rescheduled() -> bool:
+        [job] = jobs._call(jobs.app.job_manager.list_jobs_async(), 5)
+        in_five_minutes = datetime.now(UTC) + timedelta(minutes=5)
+        return job.status == "todo" and job.attempts == 1 and job.scheduled_at > in_five_minutes
+
+    # The job waits in the queue for Slack's ten minutes; its slot runs other jobs meanwhile.
+    fake_slack.wait_until(rescheduled, 5)
+
+
 def test_slack_5xx_are_tried_again(support: Support, fake_slack: FakeSlack) -> None:
     fake_slack.fail("chat.postMessage", status=503, times=SERVER_ERROR_RETRIES + 1)
 
@@ -93,6 +132,23 @@ def test_a_rate_limited_response_url_still_gets_the_draft_check(
     )
 
 
+def test_a_draft_check_outliving_its_response_url_is_shown_as_an_ephemeral_at_once(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    fake_slack.expire_response_urls()  # used up or too old by the time the answer is ready
+
+    fake_slack.send_command(support.agent, support.channel, "/practice", f"check {REPLY}")
+
+    def checked() -> list:
+        return [e for e in fake_slack.ephemerals(user=support.agent) if "ASAP critique" in e.text]
+
+    fake_slack.wait_until(lambda: checked(), 5)  # no retries of a URL that never works again
+    fake_slack.wait_until(support.bot.jobs_done, 5)
+    [shown] = checked()
+    assert shown.channel == support.channel
+    assert [call.status for call in fake_slack.calls("chat.postEphemeral")] == [200]
+
+
 def test_a_job_running_when_the_app_is_uninstalled_stops_without_retrying(
     support: Support, fake_slack: FakeSlack
 ) -> None:
@@ -104,6 +160,46 @@ def test_a_job_running_when_the_app_is_uninstalled_stops_without_retrying(
     assert [call.error for call in fake_slack.calls("conversations.replies")] == ["invalid_auth"]
     assert [call.error for call in fake_slack.calls("chat.postEphemeral")] == ["invalid_auth"]
     assert support.critiques_received() == []
+
+
+LOST = "lost"  # a queue no worker of the bot fetches from: its jobs run only as the test says
+
+
+def _run_on_a_worker_that_dies(bot: RunningBot) -> None:
+    """The waiting job is fetched by a worker that never reports back (it was killed)."""
+    jobs = bot.services.jobs
+    lost = jobs._call(jobs.app.job_manager.fetch_job(queues=[LOST], worker_id=None), 5)
+    assert lost is not None
+
+
+def _statuses(bot: RunningBot) -> list[str]:
+    jobs = bot.services.jobs
+    return [job.status for job in jobs._call(jobs.app.job_manager.list_jobs_async(queue=LOST), 5)]
+
+
+def test_a_job_that_keeps_killing_its_worker_gives_up_after_its_attempts_and_says_so(
+    support: Support, fake_slack: FakeSlack
+) -> None:
+    jobs, requester = support.bot.services.jobs, support.lead
+    asked = CritiqueAsked(
+        team_id=TEAM,
+        channel_id=support.channel,
+        message_ts="1.0",
+        requester=requester,
+        bot_user_id=None,
+        source="reaction",
+        asked_at=time.time(),
+    )
+    jobs.app.configure_task(asked.task, queue=LOST).defer(**asked.arguments())
+
+    for attempt in (1, 2, 3):  # bot_overrides: 3 attempts
+        _run_on_a_worker_that_dies(support.bot)
+        jobs.enqueue(StalledJobsDue())
+        fake_slack.wait_until(lambda: "doing" not in _statuses(support.bot), 10)
+        told = [e.text for e in fake_slack.ephemerals(user=requester)]
+        assert _statuses(support.bot) == (["todo"] if attempt < 3 else ["failed"])
+        assert bool(told) == (attempt == 3)  # told once it gave up, not before
+    assert told == [texts()["notes"]["failed"]]
 
 
 @pytest.fixture

@@ -135,6 +135,26 @@ def test_an_uninstall_forgets_everything_the_bot_held_for_the_workspace(
         assert session.scalar(select(func.count()).select_from(PracticeTurn)) == 0
 
 
+def test_an_uninstall_deletes_the_workspaces_jobs_from_the_queue(
+    running_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    jobs = running_bot.services.jobs
+    # Waiting where no worker fetches, as a draft check behind a busy LLM would.
+    for team_id in ("T0FAKE", "T0OTHER"):
+        draft = {"team_id": team_id, "user_id": "U1", "draft": "Sorry!", "response_url": "x"}
+        jobs.app.configure_task("check_draft", queue="lost").defer(**draft, asked_at=0.0)
+
+    fake_slack.send_event({"type": "app_uninstalled"})
+
+    def teams_waiting() -> list[str]:
+        waiting = jobs._call(jobs.app.job_manager.list_jobs_async(queue="lost"), 5)
+        return [job.task_kwargs["team_id"] for job in waiting]
+
+    fake_slack.wait_until(lambda: teams_waiting() == ["T0OTHER"], 5)
+    # The uninstall's own job was not deleted under it: it ran to its end.
+    fake_slack.wait_until(lambda: jobs.waiting(running_too=True) == 1, 5)
+
+
 def test_a_command_whose_text_says_payload_is_not_lost(running_bot, fake_slack) -> None:
     # bolt alone reads any form body holding the word "payload" as an interaction.
     agent = fake_slack.add_user("agent")

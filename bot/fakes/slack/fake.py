@@ -147,14 +147,23 @@ class FakeSlack:
     # ---------------------------------------------------------------- building the workspace
 
     def add_user(
-        self, name: str, *, is_bot: bool = False, is_admin: bool = False, real_name: str = ""
+        self,
+        name: str,
+        *,
+        is_bot: bool = False,
+        is_admin: bool = False,
+        real_name: str = "",
+        team_id: str | None = None,
     ) -> str:
+        """A person of this workspace, or with `team_id` one of another organisation met in a
+        Slack Connect channel (`is_admin` then of their own workspace)."""
         user = User(
             self._workspace.new_id("U"),
             name,
             real_name or name.title(),
             is_bot=is_bot,
             is_admin=is_admin,
+            team_id=team_id,
         )
         self._workspace.add_user(user)
         return user.id
@@ -258,16 +267,21 @@ class FakeSlack:
 
     # ---------------------------------------------------------------- rate limits
 
-    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+    def rate_limit(self, method: str, retry_after: float = 1, times: int = 1) -> None:
         """Answer the next `times` calls to `method` with HTTP 429 and `Retry-After`.
 
-        Slack sends whole seconds, and slack_sdk's retry handler parses them as integers.
+        Slack sends whole seconds; a fraction shows whether callers keep it.
         """
         self._web_api.rate_limiter.force(method, retry_after, times)
 
     def fail(self, method: str, status: int = 500, times: int = 1) -> None:
         """The next `times` calls of Web API `method` get HTTP `status` (Slack unwell)."""
         self._web_api.fail(method, status, times)
+
+    def expire_response_urls(self) -> None:
+        """Every response URL, given out or not yet, answers 404 from now on: as Slack does
+        once one was used five times or is older than 30 minutes."""
+        self._responder.expired = True
 
     def revoke_bot_token(self) -> None:
         """As after an uninstall: every call with the bot token gets invalid_auth."""

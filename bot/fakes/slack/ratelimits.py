@@ -18,12 +18,12 @@ class RateLimiter:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._forced: dict[str, deque[int]] = defaultdict(deque)
+        self._forced: dict[str, deque[float]] = defaultdict(deque)
         # (method, scope) -> (calls, window in seconds); scope: "tier", "workspace", "channel"
         self._limits: dict[tuple[str, str], tuple[int, float]] = {}
         self._recent: dict[Hashable, deque[float]] = defaultdict(deque)
 
-    def force(self, method: str, retry_after: int, times: int) -> None:
+    def force(self, method: str, retry_after: float, times: int) -> None:
         with self._lock:
             self._forced[method].extend([retry_after] * times)
 
@@ -41,7 +41,7 @@ class RateLimiter:
 
     def retry_after(
         self, method: str, *, team: str | None = None, channel: str | None = None
-    ) -> int | None:
+    ) -> float | None:
         """Seconds the caller must wait, or None when this call may go through (and counts)."""
         with self._lock:
             if self._forced[method]:

@@ -27,6 +27,8 @@ class User:
     real_name: str
     is_bot: bool = False
     is_admin: bool = False
+    # Another organisation's, for a person in a Slack Connect channel; None: this workspace.
+    team_id: str | None = None
     tz: str = "America/New_York"
     tz_offset: int = -18000
 

@@ -46,6 +46,7 @@ class Responder:
         self._targets: dict[str, ResponseTarget] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.expired = False  # every response URL answers 404, as when used up or too old
 
     def response_url(self, target: ResponseTarget) -> str:
         with self._lock:
@@ -59,6 +60,8 @@ class Responder:
             target = self._targets.get(response_id)
         if target is None:
             return HttpResponse.text("no_active_hooks", status=404)
+        if self.expired:
+            return HttpResponse.text("expired_url", status=404)
         try:
             self.show(target, json.loads(body))
         except ValueError:

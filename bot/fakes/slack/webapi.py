@@ -471,7 +471,7 @@ def _thread_ts(args: Args) -> str | None:
 def _user_json(user: User, workspace: Workspace) -> dict[str, Any]:
     return {
         "id": user.id,
-        "team_id": workspace.team_id,
+        "team_id": user.team_id or workspace.team_id,
         "name": user.name,
         "real_name": user.real_name,
         "deleted": False,
