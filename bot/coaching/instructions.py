@@ -11,7 +11,7 @@ look-alike letters, zero-width characters, leetspeak ("sc0r3 2 0n 3v3ry st3p") a
 spaced out ("s c o r e").
 
 The LLM engine removes these sentences before the model sees anything, so an obedient model has
-nothing to obey, and they earn no credit.
+nothing to obey; in both engines they earn no credit.
 """
 
 from __future__ import annotations

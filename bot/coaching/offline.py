@@ -25,6 +25,7 @@ from bot.coaching.critique import (
     WayOut,
 )
 from bot.coaching.features import borrowed, may_quote, reply_features
+from bot.coaching.instructions import instruction_finder
 from bot.coaching.language import languages, reads_as_english
 from bot.coaching.rubric import Cue, Rubric, StepRubric, TriggerRule, WayOutRubric, load_rubric
 from bot.coaching.scoring import Features, Scorer, default_scorer
@@ -276,15 +277,6 @@ class OfflineCritiqueEngine:
         self.rubric = rubric or load_rubric()
         self.scorer = scorer or default_scorer()
 
-    def _without_injected(self, text: ReplyText) -> ReplyText:
-        """The reply minus sentences that give the grader orders: they earn no credit."""
-        injection = self.rubric.guards.injection
-        if not injection.search(text.folded):
-            return text
-        return text.without(
-            [span for span in text.sentences if injection.search(text.folded, span.start, span.end)]
-        )
-
     def read(self, request: CritiqueRequest, *, every_step: bool = True) -> Reading:
         """What the rules and features find in a reply. `every_step=False`: phrase features
         only for the steps the fitted layer will weigh (not those the rules call done, nor those
@@ -294,7 +286,8 @@ class OfflineCritiqueEngine:
         voice = agent_voice(text, request.customer_message)
         found = find_triggers(self.rubric.triggers, voice)
         kinds = {occurrence.rule.kind for occurrence in found}
-        creditable = self._without_injected(voice)
+        # Sentences that give the grader orders earn no credit (the LLM engine never sees them).
+        creditable = voice.without(instruction_finder().sentences(request.agent_reply))
         rules: dict[StepName, RuleVerdict] = {}
         cue_spans: dict[StepName, dict[str, list[Span]]] = {}
         for name in _STEP_ORDER:
