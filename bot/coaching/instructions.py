@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import cache, partial
 from itertools import pairwise
 
-from bot.coaching.rubric import critique_data, load_rubric
+from bot.coaching.rubric import _compile, critique_data, load_rubric
 from bot.coaching.text import ReplyText, Span
 
 # What the model is shown where a sentence was removed (llm_system.md says what it means).
@@ -129,16 +129,12 @@ class InstructionFinder:
         return "".join([*pieces, text[done:]])
 
 
-def _any_of(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
-
-
 @cache
 def instruction_finder() -> InstructionFinder:
     data = tomllib.loads(critique_data("instructions.toml"))
     return InstructionFinder(
-        grading=_any_of(data["grading"]),
-        addressing=_any_of(data["addressing"]),
-        outright=_any_of(data["outright"]),
+        grading=_compile(data["grading"]),
+        addressing=_compile(data["addressing"]),
+        outright=_compile(data["outright"]),
         injection=load_rubric().guards.injection,
     )
