@@ -8,8 +8,9 @@ Names are stable strings, since fitted weights refer to them:
 - `customer:<name>` a customer feature of that file matched the customer's message (context
   for judging the reply, as the reviewers use it; never quoted as evidence);
 - `echo:<name>` a sentence of the reply says back the customer's own words;
-- `shape:…` the reply's form: a question, a link, an exclamation, its first or last sentence,
-  how long it is, whether the customer's message is known.
+- `shape:…` the reply's form: a question, a link, an exclamation, how long it is and whether it
+  is one sentence (counted over the distinct sentences that hold a step's cue), whether the
+  customer's message is known.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ from bot.coaching.critique import STEPS, StepName
 from bot.coaching.language import languages
 from bot.coaching.rubric import _compile, critique_data
 from bot.coaching.scoring import Features
-from bot.coaching.text import ReplyText, Span
+from bot.coaching.text import QUOTED, ReplyText, Span
 
 _WORD = re.compile(r"[a-z']+")
-# Words per reply at which the length buckets change.
+# Words (of the distinct sentences holding a cue) at which the length buckets change.
 _LENGTHS = ((8, "very short"), (20, "short"), (45, "medium"), (90, "long"))
 
 
@@ -36,7 +37,8 @@ class PhraseFeature:
     name: str
     pattern: re.Pattern[str]
     steps: frozenset[str]  # the steps whose score weighs it
-    unless: frozenset[str] = frozenset()  # features of the same text that silence it
+    # features that silence it: in the same sentence of a reply, anywhere in a customer's message
+    unless: frozenset[str] = frozenset()
 
 
 @cache
@@ -160,13 +162,9 @@ def reply_features(
         features.add(f"rule:{step}={level}", _sentences(text, spans))
     for kind, spans in trigger_spans.items():
         features.add(f"trigger:{kind}", _sentences(text, spans))
-    for phrase in phrase_features():
-        if phrase.steps.isdisjoint(steps):
-            continue
-        hits = [Span(*found.span()) for found in phrase.pattern.finditer(text.folded)]
-        if hits:
-            features.add(f"phrase:{phrase.name}", _sentences(text, hits))
-    _add_shape(features, text, bool(customer_message))
+    for name, sentences in _phrase_sentences(text, steps).items():
+        features.add(f"phrase:{name}", sentences)
+    _add_shape(features, text, bool(customer_message), _said(features))
     if customer_message:
         customer = ReplyText(customer_message).folded
         _add_customer(features, customer)
@@ -175,9 +173,28 @@ def reply_features(
     return features
 
 
+def _phrase_sentences(text: ReplyText, steps: Collection[StepName]) -> dict[str, set[int]]:
+    """Where each phrase feature that one of `steps` weighs fired, minus the sentences where a
+    feature it names in `unless` fired too (a day in a thank-you is no time window)."""
+    wanted = [phrase for phrase in phrase_features() if not phrase.steps.isdisjoint(steps)]
+    searched = {phrase.name for phrase in wanted}.union(*(phrase.unless for phrase in wanted))
+    found: dict[str, set[int]] = {}
+    for phrase in phrase_features():
+        if phrase.name in searched:
+            hits = [Span(*match.span()) for match in phrase.pattern.finditer(text.folded)]
+            found[phrase.name] = _sentences(text, hits)
+    kept = {
+        phrase.name: found[phrase.name].difference(*(found[name] for name in phrase.unless))
+        for phrase in wanted
+    }
+    return {name: sentences for name, sentences in kept.items() if sentences}
+
+
 def _add_echo(features: Features, text: ReplyText, customer: str) -> None:
     echo = echo_feature()
-    theirs = _stems(customer, echo.ignore)
+    # What the customer quotes ("'I'm looking into it'? That means nothing") is the agent's own
+    # words said back to them: saying it again is no echo of the customer.
+    theirs = _stems(QUOTED.sub(" ", customer), echo.ignore)
     if len(theirs) < echo.min_shared:
         return
     for index, span in enumerate(text.sentences):
@@ -192,20 +209,33 @@ def _add_customer(features: Features, customer: str) -> None:
             features.add(f"customer:{feature.name}")
 
 
-def _add_shape(features: Features, text: ReplyText, customer_known: bool) -> None:
+def _said(features: Features) -> set[int]:
+    """The sentences that hold a step's cue: what the reply says that the rules credit."""
+    return set().union(
+        *(where for name, where in features.fired.items() if name.startswith("cue:"))
+    )
+
+
+def _add_shape(features: Features, text: ReplyText, customer_known: bool, said: set[int]) -> None:
     sentences = text.sentences
     for index, span in enumerate(sentences):
         body = text.folded[span.start : span.end].rstrip()
         if body.endswith("?"):
             features.add("shape:question", [index])
-        if "!" in body:
+        if "!" in body and index in said:  # "Have a great day!" is no warmth of the reply
             features.add("shape:exclamation", [index])
         if text.links(span):
             features.add("shape:link", [index])
-    words = len(_WORD.findall(text.folded))
+    # Length counts only the sentences a cue credits, each wording once: filler ("thanks again
+    # for writing in") and repetition earn nothing (issue 13), however long they make a reply.
+    distinct = {
+        tuple(_WORD.findall(text.folded[sentences[i].start : sentences[i].end])) for i in said
+    }
+    distinct.discard(())
+    words = sum(map(len, distinct))
     bucket = next((name for limit, name in _LENGTHS if words <= limit), "very long")
     features.add(f"shape:length {bucket}")
-    if len(sentences) == 1:
+    if len(distinct) == 1:
         features.add("shape:one sentence")
     if customer_known:
         features.add("shape:customer message known")

@@ -25,10 +25,11 @@ from bot.coaching.critique import (
     WayOut,
 )
 from bot.coaching.features import borrowed, may_quote, reply_features
+from bot.coaching.instructions import instruction_finder
 from bot.coaching.language import languages, reads_as_english
 from bot.coaching.rubric import Cue, Rubric, StepRubric, TriggerRule, WayOutRubric, load_rubric
 from bot.coaching.scoring import Features, Scorer, default_scorer
-from bot.coaching.text import ReplyText, Span
+from bot.coaching.text import QUOTED, ReplyText, Span
 
 # Responsibility borrows from act, so act is judged first.
 _STEP_ORDER: tuple[StepName, ...] = ("apologize", "sympathize", "act", "responsibility")
@@ -233,7 +234,6 @@ def _without_sentences_of(
 
 
 _QUOTE_LINE = re.compile(r"(?m)^[ \t]*>[^\n]*")  # Slack's &gt; reads as > (text.py)
-_QUOTED = re.compile(r'"([^"\n]{3,300})"')
 _CUSTOMER_VOICE = re.compile(r"(?:i|i'm|i've|my|me)\b")
 
 
@@ -242,7 +242,7 @@ def agent_voice(text: ReplyText, customer_message: str | None) -> ReplyText:
     phrases that repeat the customer's words or speak as the customer ("I want…")."""
     customer = " ".join(ReplyText(customer_message or "").folded.split())
     quoted = [Span(*found.span()) for found in _QUOTE_LINE.finditer(text.masked)]
-    for found in _QUOTED.finditer(text.folded):
+    for found in QUOTED.finditer(text.folded):
         inner = " ".join(found.group(1).split()).strip(" .,!?")
         if (customer and inner in customer) or _CUSTOMER_VOICE.match(inner):
             quoted.append(Span(*found.span()))
@@ -277,24 +277,17 @@ class OfflineCritiqueEngine:
         self.rubric = rubric or load_rubric()
         self.scorer = scorer or default_scorer()
 
-    def _without_injected(self, text: ReplyText) -> ReplyText:
-        """The reply minus sentences that give the grader orders: they earn no credit."""
-        injection = self.rubric.guards.injection
-        if not injection.search(text.folded):
-            return text
-        return text.without(
-            [span for span in text.sentences if injection.search(text.folded, span.start, span.end)]
-        )
-
     def read(self, request: CritiqueRequest, *, every_step: bool = True) -> Reading:
-        """What the rules and features find in a reply. `every_step=False`: features only for
-        the steps the fitted layer will weigh (not those the rules call done, nor those a
-        trigger caps at 0); fitting needs them all."""
+        """What the rules and features find in a reply. `every_step=False`: phrase features
+        only for the steps the fitted layer will weigh (not those the rules call done, nor those
+        a trigger caps at 0); fitting needs them all. A step capped at 0 that no other step
+        borrows from reads no cues at all."""
         text = ReplyText(request.agent_reply)
         voice = agent_voice(text, request.customer_message)
         found = find_triggers(self.rubric.triggers, voice)
         kinds = {occurrence.rule.kind for occurrence in found}
-        creditable = self._without_injected(voice)
+        # Sentences that give the grader orders earn no credit (the LLM engine never sees them).
+        creditable = voice.without(instruction_finder().sentences(request.agent_reply))
         rules: dict[StepName, RuleVerdict] = {}
         cue_spans: dict[StepName, dict[str, list[Span]]] = {}
         for name in _STEP_ORDER:
@@ -302,8 +295,9 @@ class OfflineCritiqueEngine:
             step_text = _without_sentences_of(creditable, found, _NOT_CREDITED.get(name))
             cap = _cap(rubric, step_text, kinds)
             cue_spans[name] = {}
-            if cap == 0 and not every_step and not borrowed(name):
-                rules[name] = judge_step(rubric, [], step_text, cap, rules)  # 0, whatever it says
+            if cap == 0 and not borrowed(name):
+                # 0, whatever it says; its cues are no content that lengthens the reply either
+                rules[name] = judge_step(rubric, [], step_text, cap, rules)
                 continue
             matches = find_cues(rubric.cues, step_text)
             rules[name] = judge_step(rubric, matches, step_text, cap, rules)

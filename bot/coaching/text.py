@@ -33,6 +33,8 @@ _UNESCAPED = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'
 _BLANKED_LINK = re.compile("~+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=[\s\"')\]]|$)|\n+")
 _QUOTE_TRIM = " \t\r\n_"  # blanked @handles at a quote's edges are noise (links are content)
+# A phrase in straight double quotes (after folding): words someone is quoted as saying.
+QUOTED = re.compile(r'"([^"\n]{3,300})"')
 
 
 def _unescaped(match: re.Match[str]) -> str:

@@ -23,7 +23,7 @@ FLOORS = {
     },
     ("contrast-dev.jsonl", None): {
         "apologize": 0.94,
-        "sympathize": 0.93,
+        "sympathize": 0.91,
         "responsibility": 0.95,
         "act": 0.98,
         "trigger_f1": 0.95,
@@ -31,7 +31,7 @@ FLOORS = {
     ("train.jsonl", Fold.check): {
         "apologize": 0.95,
         "sympathize": 0.79,
-        "responsibility": 0.61,
+        "responsibility": 0.58,  # 0.61 before length stopped counting filler (BENCHMARKS.md)
         "act": 0.62,
         "trigger_f1": 0.41,
     },

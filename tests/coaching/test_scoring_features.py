@@ -171,6 +171,23 @@ def test_common_words_alone_are_no_echo(offline_engine):
     assert ECHO not in features.names()
 
 
+def test_saying_again_what_the_customer_quoted_of_the_agent_is_no_echo(offline_engine):
+    # A practice customer quotes the agent's last reply back; repeating it listens to no one.
+    features = _features(
+        offline_engine,
+        "I'm looking into it with the workshop.",
+        customer='"I\'m looking into it with the workshop"? That means nothing. When? Who?',
+    )
+    assert ECHO not in features.names()
+
+
+def test_a_day_in_a_thank_you_is_no_time_window(offline_engine):
+    thanks = _features(offline_engine, "Thanks for writing in to us today.")
+    promise = _features(offline_engine, "Thanks, I've booked the engineer. They'll call today.")
+    assert "phrase:a day or time window" not in thanks.names()
+    assert "phrase:a day or time window" in promise.names()
+
+
 def test_no_customer_message_no_customer_or_echo_features(offline_engine):
     names = _features(offline_engine, "Sorry about the wait on your refund.").names()
     assert not [name for name in names if name.startswith(("customer:", "echo:"))]
