@@ -65,34 +65,35 @@ class InProcessConnector(InMemoryConnector):
     """procrastinate's in-memory queue, with PostgreSQL's rule for locks: a job waits behind
     every earlier job of its lock, running or waiting (a practice turn's retry, due later,
     still comes before the session's next turn), where the in-memory one only waits behind a
-    running job."""
+    running job. It also forgets a deleted job's events, which the in-memory one keeps for
+    ever (a long-running bot's memory would grow with every job it ran)."""
 
     async def fetch_job_one(self, queues: Iterable[str] | None, worker_id: int) -> dict:
+        """The first waiting job, in queue order, that may run now. One pass over the jobs:
+        the queue's loop also serves every enqueue, and a pass per waiting job (thousands
+        waiting under load) held the acks up for seconds."""
         now = procrastinate_utils.utcnow()
-        ready = [
-            job
-            for job in self.jobs.values()
-            if job["status"] == "todo"
-            and (queues is None or job["queue_name"] in queues)
-            and (job["scheduled_at"] is None or job["scheduled_at"] <= now)
-        ]
-        runnable = [job for job in ready if not self._behind_its_lock(job)]
-        if not runnable:
-            return {"id": None}
-        job = min(runnable, key=_queue_order)
-        job["status"], job["worker_id"] = "doing", worker_id
-        self.events[job["id"]].append({"type": "started", "at": now})
-        return job
-
-    def _behind_its_lock(self, job: dict) -> bool:
-        return job["lock"] is not None and any(
-            other["lock"] == job["lock"]
-            and (
-                other["status"] == "doing"
-                or (other["status"] == "todo" and _queue_order(other) < _queue_order(job))
-            )
-            for other in self.jobs.values()
+        taken_locks = {job["lock"] for job in self.jobs.values() if job["status"] == "doing"}
+        waiting = sorted(
+            (job for job in self.jobs.values() if job["status"] == "todo"), key=_queue_order
         )
+        for job in waiting:
+            lock = job["lock"]
+            if lock is not None:
+                if lock in taken_locks:
+                    continue  # behind a running or earlier job of its lock
+                taken_locks.add(lock)  # later jobs of this lock wait behind this one
+            due = job["scheduled_at"] is None or job["scheduled_at"] <= now
+            if due and (queues is None or job["queue_name"] in queues):
+                job["status"], job["worker_id"] = "doing", worker_id
+                self.events[job["id"]].append({"type": "started", "at": now})
+                return job
+        return {"id": None}
+
+    async def finish_job_run(self, job_id: int, status: str, delete_job: bool) -> None:
+        await super().finish_job_run(job_id, status, delete_job)
+        if delete_job:
+            self.events.pop(job_id, None)
 
     async def forget_team(self, team_id: str) -> int:
         """As FORGET_TEAM_JOBS, in memory."""

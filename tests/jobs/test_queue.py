@@ -102,3 +102,17 @@ def test_a_queueing_lock_keeps_one_job_waiting(
     ticks_may_end.set()
     _wait_for(lambda: queue.waiting(running_too=True) == 0)
     assert queue.enqueue(Tick(), queueing_lock="tick")  # once it ran, the next may wait
+
+
+def test_in_process_jobs_leave_nothing_behind_once_done(
+    queue: JobQueue, played: list[int], backend: str
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("on PostgreSQL finished jobs are rows, deleted by housekeeping")
+    for number in (1, 2, 3):
+        queue.enqueue(Turn(session="S1", number=number))
+
+    _wait_for(lambda: len(played) == 3 and queue.waiting(running_too=True) == 0)
+    # A long-running bot's memory must not grow with every job it ran (the events of each job
+    # outlived it in procrastinate's in-memory queue).
+    assert queue.app.connector.jobs == {} and queue.app.connector.events == {}
