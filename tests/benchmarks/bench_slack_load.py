@@ -6,6 +6,9 @@
         --peer /work/peer/ChatGPT-in-Slack --peer-python /work/peer/venv/bin/python \\
         --rate 10 --seconds 20 --out /tmp/peer-10.json
     .venv/bin/python tests/benchmarks/bench_slack_load.py --retries-only --out /tmp/dup.json
+    # web and workers apart, on PostgreSQL: `run --no-worker` plus 2 `asap-coach worker`
+    .venv/bin/python tests/benchmarks/bench_slack_load.py --db postgresql --workers 2 \\
+        --rate 10 --seconds 10 --out /tmp/ours-2-workers.json
 
 The harness hosts the fake Slack (bot/fakes/slack) and the OpenAI stub (bot/fakes/openai_stub.py,
 answering every call after 2-8 s) and starts the bot as its own process: `asap-coach run` (SQLite
@@ -26,6 +29,7 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import math
 import os
 import platform
 import signal
@@ -63,6 +67,8 @@ PEER_UNFINISHED = (":hourglass_flowing_sand:", ":writing_hand:")
 SLACK_COMMAND_ERROR = "failed with the error"
 # Ours labels a critique the offline engine gave because every LLM slot was taken.
 BUSY_LABEL = "the LLM engine is busy"
+# What a practice reply gets once its customer was satisfied (or gave up) and the session ended.
+ENDED_LABEL = "This practice session has ended"
 
 
 # ------------------------------------------------------------------------------ the bot process
@@ -117,6 +123,8 @@ class BotProcess:
     cwd: Path
     port: int
     process: subprocess.Popen | None = None
+    workers: int = 0  # separate `asap-coach worker` processes (PostgreSQL), the web only acks
+    worker_processes: list[subprocess.Popen] = field(default_factory=list)
     started_at: float = 0.0
     most_threads: int = 0
     _sampling: bool = False
@@ -132,6 +140,17 @@ class BotProcess:
         self.process = subprocess.Popen(
             self.command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT
         )
+        for number in range(self.workers):
+            worker_log = open(self.cwd / f"worker-{number}.log", "w")  # noqa: SIM115
+            self.worker_processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "bot", "worker"],
+                    env=self.env,
+                    cwd=self.cwd,
+                    stdout=worker_log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         deadline = self.started_at + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -159,14 +178,17 @@ class BotProcess:
 
     def stop(self) -> None:
         self._sampling = False
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        for process in [self.process, *self.worker_processes]:
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in [self.process, *self.worker_processes]:
+            if process is None:
+                continue
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def our_bot(
@@ -177,6 +199,7 @@ def our_bot(
     *,
     offline: bool = False,
     source: str = "",
+    workers: int = 0,
 ) -> BotProcess:
     port = free_port()
     env = {
@@ -199,7 +222,8 @@ def our_bot(
         env["PYTHONPATH"] = source
     if not database_url.startswith("sqlite"):
         subprocess.run([sys.executable, "-m", "bot", "migrate"], env=env, cwd=workdir, check=True)
-    return BotProcess([sys.executable, "-m", "bot", "run"], env, workdir, port)
+    command = [sys.executable, "-m", "bot", "run", *(["--no-worker"] if workers else [])]
+    return BotProcess(command, env, workdir, port, workers=workers)
 
 
 def peer_bot(
@@ -308,7 +332,8 @@ class AnswerLog:
     def __init__(self, fake: FakeSlack, is_answer: Callable[[Message], bool], key_of) -> None:
         self.is_answer, self.key_of = is_answer, key_of
         self._changes: list[tuple[float, Change]] = []
-        self.busy: set[tuple] = set()  # (channel, ts) or (user, text) of answers labelled busy
+        self.busy: set[tuple] = set()  # (channel, ts) or (user, time) of answers labelled busy
+        self.ended: set[tuple] = set()  # (user, time) of "this session has ended" notices
         self._lock = threading.Lock()
         self._unsubscribe = fake.subscribe(self._observe)
 
@@ -326,7 +351,9 @@ class AnswerLog:
         for at, change in changes:
             record = change.record
             if change.kind == "ephemeral_posted":
-                if SLACK_COMMAND_ERROR not in record.text:
+                if ENDED_LABEL in record.text:
+                    self.ended.add((record.user, at))
+                elif SLACK_COMMAND_ERROR not in record.text:
                     by_key[("eph", record.user)].append(at)
                     self._note_busy((record.user, at), record)
                 continue
@@ -508,6 +535,11 @@ def figures(sent: list[Sent], answers: dict[tuple, list[float]], baseline, run_e
         if got:
             last_answer = max(last_answer or 0.0, max(got))
     by_kind: dict[str, int] = defaultdict(int)
+    answered_by_kind: dict[str, int] = defaultdict(int)
+    kind_of_key = {item.key: item.kind for item in sent}
+    for key, asked in requests.items():
+        got = answers.get(key, [])[baseline.get(key, 0) :]
+        answered_by_kind[kind_of_key[key]] += min(len(got), len(asked))
     for item in sent:
         by_kind[item.kind] += 1
     retries = sum(len(d.attempts) - 1 for s in sent for d in s.deliveries)
@@ -529,6 +561,7 @@ def figures(sent: list[Sent], answers: dict[tuple, list[float]], baseline, run_e
             if got
         },
         "answers": answered,
+        "answers_by_kind": dict(answered_by_kind),
         "answer_p50_s": _s(percentile(latencies, 0.50)),
         "answer_p99_s": _s(percentile(latencies, 0.99)),
         "drain_s": _s(last_answer - run_end) if last_answer else None,
@@ -591,6 +624,7 @@ def load_run(args, fake: FakeSlack, stub: OpenAIStub, bot: BotProcess, workload)
     result["send_duration_s"] = round(run_end - started, 2)
     result["drained"] = answered()
     result["busy_offline_answers"] = len(log.busy)
+    result["ended_session_notices"] = len(log.ended)
     result["llm_calls"] = len(stub.served) - calls_before
     status = bot.status()
     result["peak_rss_mb"] = round(status.get("VmHWM", 0) / 1024, 1)
@@ -631,6 +665,13 @@ def fake_messages_for(fake: FakeSlack, key: tuple) -> list[Message]:
     return fake.messages(key[1])
 
 
+def default_sessions(args) -> int:
+    if args.bot == "peer":
+        return 30
+    practice_replies = args.rate * args.seconds / len(OurWorkload.kinds)
+    return max(30, math.ceil(practice_replies / 3))
+
+
 def answer_rules(bot: str):
     if bot == "peer":
         return peer_is_answer, peer_key_of
@@ -658,7 +699,12 @@ def main() -> None:
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--rate", type=float, default=10, help="user actions per second")
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--sessions", type=int, default=30, help="practice sessions / DM users")
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        help="practice sessions / DM users (default: ours, one session per 3 practice replies, "
+        "so that no customer is satisfied and ends the session mid-run; the peer, 30 DM users)",
+    )
     parser.add_argument("--llm-min", type=float, default=2.0)
     parser.add_argument("--llm-max", type=float, default=8.0)
     parser.add_argument(
@@ -679,12 +725,21 @@ def main() -> None:
     )
     parser.add_argument("--offline", action="store_true", help="ours without an OpenAI key")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="ours on PostgreSQL: `run --no-worker` plus this many `asap-coach worker` processes "
+        "(0: one process runs both)",
+    )
+    parser.add_argument(
         "--bot-source",
         default="",
         help="run ours from this checkout (a `git worktree` of another commit) instead",
     )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    if args.workers and (args.bot != "ours" or args.db != "postgresql"):
+        parser.error("--workers needs --bot ours --db postgresql")
     if args.startup_only:
         startup_runs(args)
         return
@@ -703,13 +758,19 @@ def main() -> None:
             else:
                 database_url = f"sqlite:///{workdir}/asap-coach.db"
             bot = our_bot(
-                fake, stub, workdir, database_url, offline=args.offline, source=args.bot_source
+                fake,
+                stub,
+                workdir,
+                database_url,
+                offline=args.offline,
+                source=args.bot_source,
+                workers=args.workers,
             )
         else:
             bot = peer_bot(fake, stub, workdir, args.peer, args.peer_python)
         actions = int(args.rate * args.seconds) + 10
         workload = (OurWorkload if args.bot == "ours" else PeerWorkload)(
-            fake, actions, args.sessions
+            fake, actions, args.sessions or default_sessions(args)
         )
         first_ack = bot.start(fake)
         time.sleep(3)
@@ -724,6 +785,7 @@ def main() -> None:
             "seconds": args.seconds,
             "llm_seconds": [args.llm_min, args.llm_max],
             "retry_delays": args.retry_delays,
+            "workers": args.workers,
             "startup_to_first_ack_s": round(first_ack, 2),
             "idle_rss_mb": round(idle.get("VmRSS", 0) / 1024, 1),
             "idle_threads": idle.get("Threads"),
@@ -736,7 +798,6 @@ def main() -> None:
         else:
             result.update(load_run(args, fake, stub, bot, workload))
         result["load_after"] = os.getloadavg()
-        result["llm_calls"] = len(stub.served)
     finally:
         if bot is not None:
             bot.stop()
