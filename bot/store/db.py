@@ -36,8 +36,12 @@ def create_db_engine(database_url: str, pool_size: int = 5) -> Engine:
 def _tune_sqlite_connection(dbapi_connection, _record) -> None:
     # WAL lets readers run while a listener writes; the busy timeout makes concurrent writers
     # (bolt runs listeners on a thread pool) wait for each other instead of failing at once.
+    # In WAL mode, synchronous=NORMAL syncs at checkpoints rather than at every commit: a
+    # crash of the bot loses nothing, a power cut may lose the last commits but never corrupts
+    # the file, and each ack's event claim no longer waits for the disk.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
