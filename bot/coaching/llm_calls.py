@@ -106,7 +106,10 @@ class DeadlineCalls:
 
     @property
     def client(self) -> openai.OpenAI:
-        """The client, made on first use."""
+        return self.connect()
+
+    def connect(self) -> openai.OpenAI:
+        """The client, made the first time (which imports openai)."""
         with self._connecting:
             if self._client is None:
                 self._client = self._connect()
@@ -118,6 +121,9 @@ class DeadlineCalls:
         started = time.monotonic()
         deadline = started + self.deadline_seconds
         try:
+            # Before the first attempt's timeout is reckoned: on the first call, importing
+            # openai and making the client count in the deadline too.
+            self.connect()
             answered = self._attempts(attempt, deadline)
         except LLMFailure as failure:
             LLM_CALLS.labels(self.kind.value, failure.outcome.value).inc()
