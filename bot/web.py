@@ -53,7 +53,7 @@ class Probes:
         db = self.services.db
         try:
             db.ping()
-            current = schema_is_current(db.engine, db.url)
+            current = schema_is_current(db.engine)
         except SQLAlchemyError as error:
             logger.warning("readiness check failed: %s", type(error).__name__)
             return 503, {"status": "unready", "reason": "database unreachable"}

@@ -44,7 +44,7 @@ def current_database() -> Iterator[Database]:
     settings = settings_or_exit()
     db = Database(settings.database_url)
     try:
-        if not schema_is_current(db.engine, settings.database_url):
+        if not schema_is_current(db.engine):
             fail("the database schema is out of date: run `asap-coach migrate` first.")
         yield db
     except OperationalError as error:

@@ -40,7 +40,7 @@ def prepare_database(services: Services) -> None:
         if settings.is_sqlite:
             # One process owns a SQLite file, so nobody can race it to migrate.
             upgrade_to_head(settings.database_url)
-        elif not schema_is_current(services.db.engine, settings.database_url):
+        elif not schema_is_current(services.db.engine):
             fail(
                 "the database schema is out of date. Run `asap-coach migrate` once (from one "
                 "replica or a release job), then start the bot again."

@@ -36,7 +36,7 @@ def rotate_key(args: argparse.Namespace) -> int:
         fail(str(error))
     db = Database(settings.database_url)
     try:
-        if not schema_is_current(db.engine, settings.database_url):
+        if not schema_is_current(db.engine):
             fail("the database schema is out of date: run `asap-coach migrate` first.")
         resealed = reseal_stored_tokens(db.engine, cipher)
     except OperationalError as error:

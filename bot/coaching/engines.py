@@ -40,7 +40,8 @@ def build_critique_engine(
         return offline
     if not settings.llm_enabled:
         raise EngineUnavailable("the LLM engine needs OPENAI_API_KEY to be set")
-    # Imported here: openai takes about 0.3 s and 38 MB to import, which the offline bot skips.
+    # Imported here: the LLM engine's module and what it loads (phone number metadata for the
+    # redactor) take about 2 MB the offline bot has no use for; openai waits for the first call.
     from bot.coaching.llm import LLMCritiqueEngine
 
     return LLMCritiqueEngine.from_settings(settings, fallback=offline, allowance=allowance)

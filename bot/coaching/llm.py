@@ -31,9 +31,8 @@ import copy
 import json
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import openai
 from pydantic import BaseModel, ConfigDict
 
 from bot.coaching.allowance import LlmAllowance, PersonalAllowance, Refused
@@ -68,6 +67,9 @@ from bot.coaching.text import ReplyText, Span
 from bot.prompt_files import read_toml
 from bot.settings import OpenAIApi, Settings
 from bot.store.models import LlmKind
+
+if TYPE_CHECKING:
+    import openai
 
 _DATA_TAGS = re.compile(r"<(/?)(agent_reply|customer_message|scenario_facts|known_triggers)\b")
 # What a rewrite may only mention when the texts it rewrites hold it already.

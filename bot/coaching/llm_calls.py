@@ -4,9 +4,11 @@ The openai client's own retries are off (`max_retries=0`) because they know noth
 deadline: a hanging server cost the timeout times (retries + 1), 62 s for a critique. Here each
 attempt gets what is left of the deadline as its timeout, and a retry (after a timeout, a 429 or
 a 5xx) is made only when its wait (the server's Retry-After, else a backoff) still leaves time
-for it. httpx's timeouts apply to each phase and each read, so a server that drips its answer
-would never time out: the client's event hooks make one attempt's timeout hold for the whole
-exchange.
+for it.
+
+The client is made on the first call, not at start: importing `openai` takes about 0.3 s and
+15 MB beyond what the bot loads anyway, which a bot that has made no LLM call yet is spared. So
+`openai` is imported in the functions that make a call or judge its error.
 
 Every call is counted in the LLM metrics with its outcome, its time and its tokens.
 """
@@ -14,20 +16,22 @@ Every call is counted in the LLM metrics with its outcome, its time and its toke
 from __future__ import annotations
 
 import email.utils
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-import httpx2
-import openai
 from pydantic import ValidationError
 
 from bot.coaching.critique import TokenUsage
 from bot.metrics import LLM_CALLS, LLM_SECONDS, LLM_TOKENS
 from bot.settings import Settings
 from bot.store.models import LlmKind
+
+if TYPE_CHECKING:
+    import openai
 
 T = TypeVar("T")
 
@@ -73,14 +77,16 @@ class DeadlineCalls:
 
     def __init__(
         self,
-        client: openai.OpenAI,
+        connect: Callable[[], openai.OpenAI],
         *,
         kind: LlmKind,
         deadline_seconds: float,
         max_retries: int,
         attempt_seconds: float,
     ) -> None:
-        self.client = client
+        self._connect = connect
+        self._client: openai.OpenAI | None = None
+        self._connecting = threading.Lock()  # job threads may make the first call together
         self.kind = kind
         self.deadline_seconds = deadline_seconds
         self.max_retries = max_retries
@@ -90,21 +96,24 @@ class DeadlineCalls:
     def from_settings(
         cls, settings: Settings, kind: LlmKind, *, deadline_seconds: float, max_retries: int
     ) -> DeadlineCalls:
-        key = settings.openai_api_key
-        client = openai.OpenAI(
-            api_key=key.get_secret_value() if key else None,
-            base_url=settings.openai_base_url,
-            timeout=settings.openai_timeout_seconds,
-            max_retries=0,  # ours are bounded by the deadline
-            http_client=whole_exchange_client(),
-        )
         return cls(
-            client,
+            lambda: _openai_client(settings),
             kind=kind,
             deadline_seconds=deadline_seconds,
             max_retries=max_retries,
             attempt_seconds=settings.openai_timeout_seconds,
         )
+
+    @property
+    def client(self) -> openai.OpenAI:
+        return self.connect()
+
+    def connect(self) -> openai.OpenAI:
+        """The client, made the first time (which imports openai)."""
+        with self._connecting:
+            if self._client is None:
+                self._client = self._connect()
+            return self._client
 
     def call(self, attempt: Callable[[float], Answered[T]]) -> Answered[T]:
         """`attempt(timeout)` once, and again after a transient failure while time is left.
@@ -112,6 +121,9 @@ class DeadlineCalls:
         started = time.monotonic()
         deadline = started + self.deadline_seconds
         try:
+            # Before the first attempt's timeout is reckoned: on the first call, importing
+            # openai and making the client count in the deadline too.
+            self.connect()
             answered = self._attempts(attempt, deadline)
         except LLMFailure as failure:
             LLM_CALLS.labels(self.kind.value, failure.outcome.value).inc()
@@ -124,6 +136,8 @@ class DeadlineCalls:
         return answered
 
     def _attempts(self, attempt: Callable[[float], Answered[T]], deadline: float) -> Answered[T]:
+        import openai
+
         tries = 0
         while True:
             left = deadline - time.monotonic()
@@ -143,6 +157,8 @@ class DeadlineCalls:
 
 def classify(error: Exception) -> tuple[LLMFailure, bool]:
     """The failure an error stands for, and whether trying again may help."""
+    import openai
+
     if isinstance(error, LLMFailure):
         return error, False
     if isinstance(error, openai.APITimeoutError):
@@ -165,6 +181,12 @@ def classify(error: Exception) -> tuple[LLMFailure, bool]:
     return LLMFailure("llm_error"), False
 
 
+def _openai_client(settings: Settings) -> openai.OpenAI:
+    from bot.coaching.openai_client import openai_client
+
+    return openai_client(settings)
+
+
 def _retry_after(error: Exception) -> float | None:
     """Seconds the server asked us to wait (Retry-After-Ms or Retry-After), if it did."""
     response = getattr(error, "response", None)
@@ -182,64 +204,6 @@ def _retry_after(error: Exception) -> float | None:
     except (TypeError, ValueError):
         pass
     return None
-
-
-# -- one attempt's timeout for the whole exchange ---------------------------------------------
-
-
-class _TimeLeft(dict):
-    """An attempt's timeouts as httpcore reads them (`timeouts.get("connect")`, "write",
-    "read", "pool"), each the time left until one deadline, so the phases share it."""
-
-    def __init__(self, deadline: float) -> None:
-        super().__init__(connect=None, read=None, write=None, pool=None)
-        self.deadline = deadline
-
-    def get(self, key: str, default: object = None) -> object:
-        if key not in self:
-            return default
-        return max(self.deadline - time.monotonic(), 0.001)
-
-    def __getitem__(self, key: str) -> float:
-        return self.get(key)  # type: ignore[return-value]
-
-
-class _BodyUntil(httpx2.SyncByteStream):
-    """The answer's body, cut off at the deadline however slowly it drips."""
-
-    def __init__(self, stream: httpx2.SyncByteStream, deadline: float, request) -> None:
-        self.stream, self.deadline, self.request = stream, deadline, request
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.stream:
-            if time.monotonic() > self.deadline:
-                message = "the answer took longer than its timeout"
-                raise httpx2.ReadTimeout(message, request=self.request)
-            yield chunk
-
-    def close(self) -> None:
-        self.stream.close()
-
-
-def _start_the_clock(request: httpx2.Request) -> None:
-    timeout = request.extensions.get("timeout") or {}
-    seconds = timeout.get("read")
-    if seconds is not None:
-        request.extensions["timeout"] = _TimeLeft(time.monotonic() + seconds)
-
-
-def _cut_the_body(response: httpx2.Response) -> None:
-    timeout = response.request.extensions.get("timeout")
-    if isinstance(timeout, _TimeLeft):
-        response.stream = _BodyUntil(response.stream, timeout.deadline, response.request)
-
-
-def whole_exchange_client() -> httpx2.Client:
-    """An httpx client (with the openai client's defaults) on which a request's read timeout
-    bounds the whole exchange: connecting, sending, waiting and reading the body."""
-    return openai.DefaultHttpxClient(
-        event_hooks={"request": [_start_the_clock], "response": [_cut_the_body]}
-    )
 
 
 def refused(response: object) -> bool:

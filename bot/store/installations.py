@@ -3,6 +3,9 @@
 slack_sdk's SQLAlchemy store does the bookkeeping; this subclass seals every token with Fernet
 before it reaches the database and opens it again on the way out, and declares its tables on our
 metadata (bot.store.slack_tables) so Alembic, not the store, owns the schema.
+
+`cryptography` (about 7 MB) is imported where tokens are sealed or opened, not with this module:
+a single-workspace install (SLACK_BOT_TOKEN) stores no tokens and never needs it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import os
 from pathlib import Path
 from typing import TypeVar
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
@@ -30,6 +32,8 @@ class TokenCipher:
     """Fernet with key rotation: the first key encrypts, every key decrypts."""
 
     def __init__(self, keys: list[str]) -> None:
+        from cryptography.fernet import Fernet, MultiFernet
+
         if not keys:
             raise ValueError("at least one encryption key is needed")
         self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
@@ -53,6 +57,8 @@ class TokenCipher:
         return self._fernet.rotate(sealed.encode()).decode()
 
     def _is_sealed(self, value: str) -> bool:
+        from cryptography.fernet import InvalidToken
+
         try:
             self._fernet.decrypt(value.encode())
         except InvalidToken:
@@ -65,6 +71,8 @@ def key_file_cipher(key_file: Path) -> TokenCipher:
 
     For the single-machine SQLite setup, where asking for a key would only get in the way.
     """
+    from cryptography.fernet import Fernet
+
     if not key_file.exists():
         descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
@@ -84,6 +92,8 @@ def reseal_stored_tokens(engine: Engine, cipher: TokenCipher) -> int:
     """Seal every stored token again under the cipher's first key, so that the other keys can be
     retired; returns how many were resealed. One transaction: a token that no key opens raises
     UnreadableToken and nothing changes."""
+    from cryptography.fernet import InvalidToken
+
     resealed = 0
     with engine.begin() as connection:
         for table, fields in (

@@ -104,5 +104,5 @@ def test_migrate_brings_the_schema_to_head(monkeypatch, capsys, postgres_databas
     monkeypatch.setenv("DATABASE_URL", url)
     assert main(["migrate"]) == 0
     engine = create_engine(url)
-    assert schema_is_current(engine, url)
+    assert schema_is_current(engine)
     engine.dispose()

@@ -219,7 +219,7 @@ def test_the_migration_service_brings_a_fresh_database_to_head(stack: ComposeLik
     assert result.returncode == 0, result.stderr
     url = stack.environment("migrate")["DATABASE_URL"]
     engine = create_engine(url)
-    assert schema_is_current(engine, url)
+    assert schema_is_current(engine)
     engine.dispose()
 
 

@@ -8,11 +8,13 @@ from sqlalchemy import create_engine, inspect
 
 from bot.store.base import Base
 from bot.store.migrations import (
+    HEAD_REVISION,
     QUEUE_TABLE_PREFIX,
     alembic_config,
     current_revision,
     downgrade_to_base,
-    head_revision,
+    schema_is_current,
+    scripts_head_revision,
     upgrade_to_head,
 )
 
@@ -38,8 +40,26 @@ def test_upgrade_downgrade_upgrade_round_trip(fresh_database_url: str, backend: 
 
     upgrade_to_head(fresh_database_url)
     engine = create_engine(fresh_database_url)
-    assert current_revision(engine) == head_revision(fresh_database_url)
+    assert current_revision(engine) == HEAD_REVISION
     engine.dispose()
+
+
+def test_the_recorded_head_is_the_newest_migration() -> None:
+    # Start-up and /readyz compare the schema with HEAD_REVISION instead of loading alembic:
+    # a new migration must update it, or a bot would run on a schema it never migrated.
+    assert scripts_head_revision() == HEAD_REVISION
+
+
+def test_only_a_schema_at_head_is_current(fresh_database_url: str) -> None:
+    engine = create_engine(fresh_database_url)
+    try:
+        assert not schema_is_current(engine)  # never migrated
+        upgrade_to_head(fresh_database_url)
+        assert schema_is_current(engine)
+        command.downgrade(alembic_config(fresh_database_url), "-1")
+        assert not schema_is_current(engine)
+    finally:
+        engine.dispose()
 
 
 def test_a_current_schema_is_not_upgraded_again(fresh_database_url: str, monkeypatch) -> None:

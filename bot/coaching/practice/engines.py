@@ -16,6 +16,6 @@ def build_persona(
     offline = OfflinePersona()
     if offline_only or not settings.llm_enabled:
         return offline
-    from bot.coaching.practice.persona_llm import LlmPersona  # openai takes ~0.4 s to import
+    from bot.coaching.practice.persona_llm import LlmPersona  # of no use to the offline bot
 
     return LlmPersona.from_settings(settings, fallback=offline, allowance=allowance)

@@ -39,9 +39,8 @@ def stub(running_stub: OpenAIStub) -> OpenAIStub:
 @pytest.fixture
 def llm_persona(stub, offline_persona):
     def make(api: OpenAIApi = OpenAIApi.responses) -> LlmPersona:
-        client = openai.OpenAI(base_url=stub.base_url, api_key="test", max_retries=0)
         calls = DeadlineCalls(
-            client,
+            lambda: openai.OpenAI(base_url=stub.base_url, api_key="test", max_retries=0),
             kind=LlmKind.persona,
             deadline_seconds=0.5,
             max_retries=0,
