@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.store.models import ProcessedEvent
@@ -15,13 +15,18 @@ PROCESSED_EVENT_RETENTION = timedelta(days=1)
 
 
 def claim_event(session: Session, team_id: str, event_id: str) -> bool:
-    """Record an event id; False when it was recorded before (so this delivery is a retry)."""
-    try:
-        with session.begin_nested():
-            session.add(ProcessedEvent(team_id=team_id, event_id=event_id))
-    except IntegrityError:
-        return False
-    return True
+    """Record an event id; False when it was recorded before (so this delivery is a retry).
+
+    One INSERT … ON CONFLICT DO NOTHING, not an ORM add in a savepoint: every event's ack waits
+    for it, and under load the ORM's unit of work was most of an ack's time."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    claim = (
+        dialect.insert(ProcessedEvent)
+        .values(team_id=team_id, event_id=event_id)
+        .on_conflict_do_nothing(index_elements=["team_id", "event_id"])
+        .returning(ProcessedEvent.id)
+    )
+    return session.execute(claim).scalar() is not None
 
 
 def release_event(session: Session, team_id: str, event_id: str) -> None:

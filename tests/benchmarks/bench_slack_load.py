@@ -545,10 +545,12 @@ def figures(sent: list[Sent], answers: dict[tuple, list[float]], baseline, run_e
             last_answer = max(last_answer or 0.0, max(got))
     by_kind: dict[str, int] = defaultdict(int)
     answered_by_kind: dict[str, int] = defaultdict(int)
+    duplicates_by_kind: dict[str, int] = defaultdict(int)
     kind_of_key = {item.key: item.kind for item in sent}
     for key, asked in requests.items():
         got = answers.get(key, [])[baseline.get(key, 0) :]
         answered_by_kind[kind_of_key[key]] += min(len(got), len(asked))
+        duplicates_by_kind[kind_of_key[key]] += max(0, len(got) - len(asked))
     for item in sent:
         by_kind[item.kind] += 1
     retries = sum(len(d.attempts) - 1 for s in sent for d in s.deliveries)
@@ -577,6 +579,7 @@ def figures(sent: list[Sent], answers: dict[tuple, list[float]], baseline, run_e
         # Throughput of the whole run, first send to last answer: the drain rate once backed up.
         "answers_per_s": round(answered / (last_answer - first_sent), 2) if last_answer else None,
         "duplicates": duplicates,
+        "duplicates_by_kind": dict(duplicates_by_kind),
         "lost": lost,
     }
 
