@@ -633,6 +633,7 @@ def load_run(args, fake: FakeSlack, stub: OpenAIStub, bot: BotProcess, workload)
         time.sleep(0.5)
     time.sleep(args.settle)  # late duplicates
     result = figures(sent, log.answers(), baseline, run_end)
+    result["duplicate_samples"] = duplicate_samples(fake, log.answers(), baseline, expected)
     result["send_duration_s"] = round(run_end - started, 2)
     result["drained"] = answered()
     result["busy_offline_answers"] = len(log.busy)
@@ -669,6 +670,20 @@ def retries_run(args, fake: FakeSlack, workload) -> dict[str, Any]:
             results[kind]["never_finished"] = len(unfinished)
     log.close()
     return results
+
+
+def duplicate_samples(fake: FakeSlack, answers, baseline, expected, most: int = 5) -> list:
+    """What the bot said where it answered more often than asked: to tell a repeated answer
+    from a repeated opening or note."""
+    samples = []
+    for key, asked in expected.items():
+        if len(answers.get(key, [])) - baseline.get(key, 0) <= asked or key[0] == "eph":
+            continue
+        said = [(m.ts, m.text[:80]) for m in fake_messages_for(fake, key) if m.bot_id]
+        samples.append({"key": list(key), "asked": asked, "bot_messages": said})
+        if len(samples) == most:
+            break
+    return samples
 
 
 def fake_messages_for(fake: FakeSlack, key: tuple) -> list[Message]:
