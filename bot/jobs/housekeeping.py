@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import ClassVar
 
 import procrastinate
+from procrastinate.jobs import Status
 
 from bot.jobs.job import Job
 from bot.services import Services
@@ -75,6 +76,12 @@ async def retry_stalled_jobs(app: procrastinate.App, stalled_after: float) -> No
     manager = app.job_manager
     stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)
     for job in stalled:
+        if job.queueing_lock is not None:
+            # Never retried (see `bot.jobs.retry`): ended, so that the job waiting under its
+            # queueing lock, or the next one enqueued, does its work.
+            logger.warning("job %s (%s) was left running by a lost worker", job.id, job.task_name)
+            await manager.finish_job(job, status=Status.failed, delete_job=False)
+            continue
         logger.warning(
             "job %s (%s) was left running by a lost worker: retrying", job.id, job.task_name
         )

@@ -1,17 +1,16 @@
 """The delivery log: each schedule's reminder goes out once per local day, whatever the number
 of replicas and restarts.
 
-Two short transactions per tick:
-
-1. `record_due_deliveries` inserts one row per schedule and due local date. The unique
-   (schedule_id, local_date) turns a second replica's insert into a no-op. A date to send is
-   inserted as `claimed` with no owner and an already expired lease, i.e. free to claim; a date
-   missed beyond the grace period is inserted as `skipped`.
-2. `claim_next_delivery` takes a free row (status `claimed`, lease expired) and gives it a lease
-   for this worker. On PostgreSQL the row is selected `FOR UPDATE SKIP LOCKED`, so concurrent
-   replicas each take different rows without waiting for each other. A worker that crashes between
-   claim and send simply lets its lease run out, and the next tick (on any replica) claims the
-   row again.
+1. The tick's `record_due_deliveries` inserts one row per schedule and due local date. The
+   unique (schedule_id, local_date) turns a second replica's insert into a no-op. A date to send
+   is inserted as `claimed` with no owner and an already expired lease, i.e. free to claim; a
+   date missed beyond the grace period is inserted as `skipped`. `workspaces_with_free_deliveries`
+   then names the workspaces that have something to send.
+2. A workspace's sender takes its free rows one by one with `claim_next_delivery` (status
+   `claimed`, lease expired), each with a lease for this worker. On PostgreSQL the row is
+   selected `FOR UPDATE SKIP LOCKED`, so concurrent senders each take different rows without
+   waiting for each other. A worker that crashes between claim and send simply lets its lease
+   run out, and the next tick (on any replica) finds the row free again.
 
 Every later change (`mark_sent`, `extend_lease`…) only applies while the row is still claimed by
 the same worker, so a worker whose lease ran out can never overwrite the outcome of another.
@@ -30,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,17 +102,36 @@ def _insert_unless_present(session: Session, row: ReminderDelivery) -> int:
     return 1
 
 
-def claim_next_delivery(
-    session: Session, worker_id: str, now: datetime, *, lease: timedelta, grace: timedelta
-) -> ClaimedDelivery | None:
-    """Lease the oldest free delivery to `worker_id`, or None when there is none left.
+def workspaces_with_free_deliveries(session: Session, now: datetime) -> list[str]:
+    """The workspaces that have a delivery free to claim (the tick queues a sender for each)."""
+    return list(
+        session.scalars(
+            select(ReminderDelivery.team_id)
+            .join(ReminderSchedule, ReminderSchedule.id == ReminderDelivery.schedule_id)
+            .where(_free(now))
+            .group_by(ReminderDelivery.team_id)
+            .order_by(func.min(ReminderDelivery.due_at), ReminderDelivery.team_id)
+        )
+    )
 
-    One at a time, so that each lease only has to cover one post and replicas share a burst of
-    deliveries. Free deliveries found past the grace period are skipped on the way.
+
+def claim_next_delivery(
+    session: Session,
+    worker_id: str,
+    team_id: str,
+    now: datetime,
+    *,
+    lease: timedelta,
+    grace: timedelta,
+) -> ClaimedDelivery | None:
+    """Lease the workspace's oldest free delivery to `worker_id`, or None when none is left.
+
+    One at a time, so that each lease only has to cover one post. Free deliveries found past the
+    grace period are skipped on the way.
     """
     if session.get_bind().dialect.name == "sqlite":
         _note_single_replica()
-    while (found := _lock_next_free(session, now)) is not None:
+    while (found := _lock_next_free(session, team_id, now)) is not None:
         delivery, schedule = found
         if now - delivery.due_at <= grace:
             taken = _take_lease(session, delivery.id, worker_id, now, now + lease)
@@ -125,17 +143,21 @@ def claim_next_delivery(
     return None
 
 
+def _free(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        ReminderDelivery.status == DeliveryStatus.claimed,
+        ReminderDelivery.lease_expires_at <= now,
+        ReminderSchedule.paused_reason.is_(None),
+    )
+
+
 def _lock_next_free(
-    session: Session, now: datetime
+    session: Session, team_id: str, now: datetime
 ) -> tuple[ReminderDelivery, ReminderSchedule] | None:
     row = session.execute(
         select(ReminderDelivery, ReminderSchedule)
         .join(ReminderSchedule, ReminderSchedule.id == ReminderDelivery.schedule_id)
-        .where(
-            ReminderDelivery.status == DeliveryStatus.claimed,
-            ReminderDelivery.lease_expires_at <= now,
-            ReminderSchedule.paused_reason.is_(None),
-        )
+        .where(ReminderDelivery.team_id == team_id, _free(now))
         .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=ReminderDelivery)
