@@ -13,7 +13,9 @@ from bot.reminders.delivery import (
     ChannelGone,
     Outcome,
     RateLimited,
+    record_due_reminders,
     run_due_reminders,
+    send_workspace_reminders,
 )
 from bot.reminders.digest import Digest, load_tips
 from bot.settings import Settings, load_settings
@@ -118,6 +120,34 @@ def test_a_long_rate_limit_keeps_the_claim_until_slack_allows_a_retry(
     assert tick(database, poster, clock, settings, worker="worker-b") == {Outcome.sent: 1}
     assert len(poster.posts) == 1
     assert the_delivery(database).attempts == 2
+
+
+def test_a_workspace_sender_sends_its_own_and_stops_when_slack_asks_for_a_long_wait(
+    database: Database, add_schedule: AddSchedule, settings: Settings
+) -> None:
+    for channel in ("C1", "C2", "C3"):
+        add_schedule(channel_id=channel, team_id="T-busy")
+    add_schedule(channel_id="C-other", team_id="T-other")
+    clock = Clock(DUE)
+    assert record_due_reminders(database, clock, settings) == ["T-busy", "T-other"]
+    poster = FakePoster(RateLimited(59))
+
+    def send_busy():
+        return send_workspace_reminders(
+            database, poster, clock, settings, team_id="T-busy", worker_id="w", sleep=clock.sleep
+        )
+
+    run = send_busy()
+    assert (dict(run.outcomes), run.retry_after, clock.slept) == ({Outcome.retry_later: 1}, 59, [])
+    clock.now += timedelta(seconds=59)  # when the queue runs the sender again
+    run = send_busy()
+    assert (dict(run.outcomes), run.retry_after) == ({Outcome.sent: 3}, None)
+    assert sorted(channel for _, channel, _ in poster.posts) == ["C1", "C2", "C3"]
+    with database.session() as session:
+        other = session.scalars(
+            select(ReminderDelivery).where(ReminderDelivery.team_id == "T-other")
+        )
+        assert [row.status for row in other] == [DeliveryStatus.claimed]  # its own sender's
 
 
 def test_a_channel_that_is_gone_fails_the_delivery_and_pauses_the_schedule(
