@@ -80,7 +80,7 @@ async def retry_stalled_jobs(app: procrastinate.App, stalled_after: float) -> No
             # Never retried (see `bot.jobs.retry`): ended, so that the job waiting under its
             # queueing lock, or the next one enqueued, does its work.
             logger.warning("job %s (%s) was left running by a lost worker", job.id, job.task_name)
-            await manager.finish_job(job, status=Status.failed, delete_job=False)
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
             continue
         logger.warning(
             "job %s (%s) was left running by a lost worker: retrying", job.id, job.task_name

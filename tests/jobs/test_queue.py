@@ -11,6 +11,7 @@ from typing import ClassVar
 import pytest
 from procrastinate import RetryStrategy
 
+from bot.jobs.housekeeping import retry_stalled_jobs
 from bot.jobs.job import Job, Queue
 from bot.jobs.queue import JobQueue
 from bot.jobs.retry import RetryPassingTroubles
@@ -39,6 +40,17 @@ class FlakyTick(Job):
     task: ClassVar[str] = "flaky_tick"
 
 
+@dataclass(frozen=True, kw_only=True)
+class Stuck(Job):
+    """Runs until the test lets it go: a job whose worker is lost, as far as the queue knows."""
+
+    task: ClassVar[str] = "stuck"
+    number: int
+
+    def lock(self) -> str:
+        return "stuck"
+
+
 @pytest.fixture
 def played() -> list[int]:
     return []
@@ -53,6 +65,7 @@ def flaky_ticks() -> list[float]:
 def queue(database_url: str, played: list[int], flaky_ticks: list[float]) -> Iterator[JobQueue]:
     settings = load_settings(_env_file=None, database_url=database_url)
     failed_once: set[int] = set()
+    release = threading.Event()
     lock = threading.Lock()
 
     def register(app) -> None:
@@ -70,6 +83,12 @@ def queue(database_url: str, played: list[int], flaky_ticks: list[float]) -> Ite
         def tick(enqueued_at: float) -> None:
             time.sleep(0.2)
 
+        @app.task(name=Stuck.task, queue=Stuck.queue.value)
+        def stuck(number: int, enqueued_at: float) -> None:
+            played.append(number)
+            if number == 1:
+                release.wait(timeout=10)
+
         @app.task(name=FlakyTick.task, queue=FlakyTick.queue.value, retry=RetryPassingTroubles(3))
         def flaky_tick(enqueued_at: float) -> None:
             flaky_ticks.append(enqueued_at)
@@ -80,6 +99,7 @@ def queue(database_url: str, played: list[int], flaky_ticks: list[float]) -> Ite
     jobs = JobQueue(settings)
     jobs.start_workers(register, {})
     yield jobs
+    release.set()
     jobs.close()
 
 
@@ -120,3 +140,18 @@ def test_a_failed_job_under_a_queueing_lock_leaves_its_work_to_the_next_one(
     # second under the same queueing lock, would be refused and leave it running for good.
     _wait_for(lambda: queue.waiting(running_too=True) == 0)
     assert len(flaky_ticks) == 2
+
+
+def test_a_lost_job_under_a_queueing_lock_is_ended_so_the_next_one_runs(
+    queue: JobQueue, played: list[int], backend: str
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("in process there is no other worker to lose")
+    assert queue.enqueue(Stuck(number=1), queueing_lock="stuck")
+    _wait_for(lambda: played == [1])
+    assert queue.enqueue(Stuck(number=2), queueing_lock="stuck")  # waits behind the lock
+
+    # Its heartbeat is "too old" at once: as if its worker had been killed.
+    queue._call(retry_stalled_jobs(queue.app, stalled_after=0), timeout=5)
+
+    _wait_for(lambda: played == [1, 2])
