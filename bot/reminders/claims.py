@@ -53,6 +53,9 @@ class ClaimedDelivery:
     due_at: datetime
     timezone: str
     skip_quiet_days: bool
+    # Taken over from a holder whose lease ran out (a crash, a post that hung): Slack may
+    # already have its message.
+    unfinished: bool
 
 
 def timing_of(schedule: ReminderSchedule) -> ReminderTiming:
@@ -138,8 +141,9 @@ def claim_next_delivery(
     while (found := _lock_next_free(session, team_id, now)) is not None:
         delivery, schedule = found
         if now - delivery.due_at <= grace:
+            unfinished = delivery.claimed_by is not None
             taken = _take_lease(session, delivery.id, worker_id, now, now + lease)
-            return _claimed(delivery, schedule) if taken else None
+            return _claimed(delivery, schedule, unfinished) if taken else None
         delivery.status = DeliveryStatus.skipped
         delivery.error = MISSED_WHILE_DOWN
         delivery.claimed_by = None
@@ -191,7 +195,9 @@ def _take_lease(
     return result.rowcount == 1
 
 
-def _claimed(delivery: ReminderDelivery, schedule: ReminderSchedule) -> ClaimedDelivery:
+def _claimed(
+    delivery: ReminderDelivery, schedule: ReminderSchedule, unfinished: bool
+) -> ClaimedDelivery:
     return ClaimedDelivery(
         delivery_id=delivery.id,
         schedule_id=schedule.id,
@@ -201,6 +207,7 @@ def _claimed(delivery: ReminderDelivery, schedule: ReminderSchedule) -> ClaimedD
         due_at=delivery.due_at,
         timezone=schedule.timezone,
         skip_quiet_days=schedule.skip_quiet_days,
+        unfinished=unfinished,
     )
 
 
@@ -212,6 +219,12 @@ def _note_single_replica() -> None:
 def extend_lease(session: Session, delivery_id: int, worker_id: str, until: datetime) -> bool:
     """Keep owning a delivery until `until` (e.g. while Slack asks us to wait)."""
     return _update_own(session, delivery_id, worker_id, lease_expires_at=until)
+
+
+def release_until(session: Session, delivery_id: int, worker_id: str, until: datetime) -> bool:
+    """Give a delivery up, known unposted, to be claimed again from `until` (Slack asked us to
+    wait that long): its next claim need not ask Slack whether it was posted."""
+    return _update_own(session, delivery_id, worker_id, claimed_by=None, lease_expires_at=until)
 
 
 def mark_sent(

@@ -30,6 +30,7 @@ from bot.reminders.claims import (
     mark_sent,
     mark_skipped,
     record_due_deliveries,
+    release_until,
     workspaces_with_free_deliveries,
 )
 from bot.reminders.digest import Digest, build_digest
@@ -63,8 +64,14 @@ class ChannelGone(Exception):
 
 
 class ReminderPoster(Protocol):
-    def post(self, team_id: str, channel_id: str, digest: Digest) -> str:
-        """Post the reminder and return the message ts; raises RateLimited or ChannelGone."""
+    def post(self, claim: ClaimedDelivery, digest: Digest) -> str:
+        """Post the reminder, marked with its delivery, and return the message ts; raises
+        RateLimited or ChannelGone."""
+        ...
+
+    def find_posted(self, claim: ClaimedDelivery) -> str | None:
+        """The ts of the message already posted for this delivery since it was due, if any;
+        raises RateLimited or ChannelGone."""
         ...
 
 
@@ -214,6 +221,10 @@ class _Sender:
             with self.db.session() as session:
                 mark_skipped(session, claim.delivery_id, self.worker_id, QUIET_DAY)
             return Outcome.skipped
+        # The previous holder may have crashed after Slack took its post and before it could
+        # record it: the message is looked for rather than posted twice.
+        if claim.unfinished and (message_ts := self.poster.find_posted(claim)) is not None:
+            return self._mark_sent(claim, digest, message_ts)
         return self.post(claim, digest)
 
     def post(self, claim: ClaimedDelivery, digest: Digest) -> Outcome:
@@ -221,14 +232,15 @@ class _Sender:
         while True:
             attempt += 1
             try:
-                message_ts = self.poster.post(claim.team_id, claim.channel_id, digest)
+                message_ts = self.poster.post(claim, digest)
             except RateLimited as limited:
                 # At least a second: a lease ending at the run's start would be claimed again
                 # within the same run.
                 wait = max(limited.retry_after, 1.0)
                 retry_at = self.clock() + timedelta(seconds=wait)
                 if attempt >= MAX_POSTS_PER_DELIVERY or wait > MAX_INLINE_WAIT_SECONDS:
-                    self._extend_lease(claim, until=retry_at)
+                    with self.db.session() as session:
+                        release_until(session, claim.delivery_id, self.worker_id, retry_at)
                     raise RateLimited(wait) from limited
                 self._extend_lease(claim, until=retry_at + self.lease)
                 self.sleep(limited.retry_after)
@@ -239,16 +251,19 @@ class _Sender:
                         session, claim.delivery_id, self.worker_id, claim.schedule_id, gone.reason
                     )
                 return Outcome.failed
-            with self.db.session() as session:
-                mark_sent(
-                    session,
-                    claim.delivery_id,
-                    self.worker_id,
-                    message_ts=message_ts,
-                    tip_id=digest.tip.id,
-                    now=self.clock(),
-                )
-            return Outcome.sent
+            return self._mark_sent(claim, digest, message_ts)
+
+    def _mark_sent(self, claim: ClaimedDelivery, digest: Digest, message_ts: str) -> Outcome:
+        with self.db.session() as session:
+            mark_sent(
+                session,
+                claim.delivery_id,
+                self.worker_id,
+                message_ts=message_ts,
+                tip_id=digest.tip.id,
+                now=self.clock(),
+            )
+        return Outcome.sent
 
     def _extend_lease(self, claim: ClaimedDelivery, *, until: datetime) -> None:
         with self.db.session() as session:

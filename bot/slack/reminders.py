@@ -13,11 +13,13 @@ import logging
 from dataclasses import dataclass
 from typing import ClassVar
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.blocks.reminder import reminder_message
 from bot.jobs.job import Job
 from bot.jobs.queue import JobQueue
+from bot.reminders.claims import ClaimedDelivery
 from bot.reminders.delivery import (
     ChannelGone,
     RateLimited,
@@ -46,6 +48,11 @@ GONE_REASONS = {
     "invalid_auth": "the app was uninstalled",
 }
 DEFAULT_RETRY_AFTER = 1.0
+# Each reminder carries its delivery in its message metadata, so that a sender taking over from
+# one that crashed mid-post can tell whether Slack already has it.
+METADATA_EVENT = "asap_coach_reminder"
+# Messages since the reminder was due looked through for it: a lease runs out within minutes.
+HISTORY_LOOKED_AT = 200
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,16 +108,46 @@ class SlackReminderPoster:
         # A sender posts to one workspace: its token is looked up and decrypted once.
         self._client_for_team = functools.cache(client_for_team)
 
-    def post(self, team_id: str, channel_id: str, digest: Digest) -> str:
+    def post(self, claim: ClaimedDelivery, digest: Digest) -> str:
+        client = self._client(claim.team_id)
         try:
-            client = self._client_for_team(team_id)
-        except NotInstalled as error:
-            raise ChannelGone(GONE_REASONS["account_inactive"]) from error
-        try:
-            response = client.chat_postMessage(channel=channel_id, **reminder_message(digest))
+            response = client.chat_postMessage(
+                channel=claim.channel_id,
+                metadata={"event_type": METADATA_EVENT, "event_payload": _payload(claim)},
+                **reminder_message(digest),
+            )
         except SlackApiError as error:
             raise _delivery_error(error) from error
         return response["ts"]
+
+    def find_posted(self, claim: ClaimedDelivery) -> str | None:
+        client = self._client(claim.team_id)
+        try:
+            response = client.conversations_history(
+                channel=claim.channel_id,
+                oldest=str(claim.due_at.timestamp()),
+                include_all_metadata=True,
+                limit=HISTORY_LOOKED_AT,
+            )
+        except SlackApiError as error:
+            raise _delivery_error(error) from error
+        for message in response.get("messages", []):
+            metadata = message.get("metadata") or {}
+            if metadata.get("event_type") == METADATA_EVENT and (
+                metadata.get("event_payload") == _payload(claim)
+            ):
+                return message["ts"]
+        return None
+
+    def _client(self, team_id: str) -> WebClient:
+        try:
+            return self._client_for_team(team_id)
+        except NotInstalled as error:
+            raise ChannelGone(GONE_REASONS["account_inactive"]) from error
+
+
+def _payload(claim: ClaimedDelivery) -> dict[str, int]:
+    return {"delivery_id": claim.delivery_id}
 
 
 def reminder_poster(settings: Settings, db: Database) -> SlackReminderPoster:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -17,11 +18,14 @@ from sqlalchemy import select
 
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack.webapi import ApiCall
+from bot.reminders.claims import ClaimedDelivery
 from bot.reminders.delivery import MAX_INLINE_WAIT_SECONDS
+from bot.reminders.digest import Digest, build_digest
 from bot.services import Services
 from bot.slack.clients import token_cipher
-from bot.slack.reminders import RemindersDue, WorkspaceRemindersDue
+from bot.slack.reminders import RemindersDue, WorkspaceRemindersDue, reminder_poster
 from bot.store.base import utcnow
+from bot.store.db import Database
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.models import DeliveryStatus, ReminderDelivery, ReminderSchedule
 from tests.conftest import bot_settings, serving
@@ -137,3 +141,46 @@ def test_senders_that_run_again_post_nothing_twice(bot: Services, fake_slack: Fa
 
     assert posted(fake_slack) == Counter({channel: 1 for channel in channels})
     assert len(fake_slack.calls(POST)) == len(channels)
+
+
+def test_a_sender_taking_over_finds_the_reminder_slack_already_has(
+    fake_slack: FakeSlack, database: Database, database_url: str
+) -> None:
+    """What keeps a crash between Slack's answer and the delivery log from posting twice."""
+    customer, other = fake_slack.add_user("customer"), fake_slack.add_user("other")
+    channel = fake_slack.add_channel("support", members=[customer, other])
+    fake_slack.user_posts(customer, channel, "an earlier message")
+    poster = reminder_poster(bot_settings(fake_slack, database_url), database)
+    claim = ClaimedDelivery(
+        delivery_id=7,
+        schedule_id=1,
+        team_id="T0FAKE",
+        channel_id=channel,
+        local_date=utcnow().date(),
+        due_at=utcnow() - timedelta(minutes=5),
+        timezone="UTC",
+        skip_quiet_days=False,
+        unfinished=True,
+    )
+    assert poster.find_posted(claim) is None
+
+    with database.session() as session:
+        digest = build_digest_for(session, claim)
+    ts = poster.post(claim, digest)
+    fake_slack.user_posts(other, channel, "a later message")
+
+    assert poster.find_posted(claim) == ts
+    assert poster.find_posted(replace(claim, delivery_id=8)) is None
+
+
+def build_digest_for(session, claim: ClaimedDelivery) -> Digest:
+    return build_digest(
+        session,
+        team_id=claim.team_id,
+        channel_id=claim.channel_id,
+        schedule_id=claim.schedule_id,
+        local_date=claim.local_date,
+        timezone=claim.timezone,
+        now=utcnow(),
+        unanswered_after=timedelta(hours=4),
+    )
