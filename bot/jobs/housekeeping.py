@@ -88,6 +88,12 @@ async def retry_stalled_jobs(
     manager = app.job_manager
     stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after)
     for job in stalled:
+        if job.queueing_lock is not None:
+            # Never retried (see `bot.jobs.retry`): ended, so that the job waiting under its
+            # queueing lock, or the next one enqueued, does its work.
+            logger.warning("job %s (%s) was left running by a lost worker", job.id, job.task_name)
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+            continue
         # `attempts` counts the runs that ended before the lost one.
         if job.attempts + 1 >= max_attempts:
             logger.warning(

@@ -263,12 +263,16 @@ class JobQueue:
 
     # -- using it ---------------------------------------------------------------------------
 
-    def enqueue(self, job: Job, *, queueing_lock: str | None = None) -> bool:
-        """Store the job for a worker. False when `queueing_lock` is given and a job with it
-        is already waiting (periodic ticks use this not to pile up). Raises QueueUnavailable
-        when the job could not be stored."""
+    def enqueue(self, job: Job, *, queueing_lock: str | None = None, delay: float = 0.0) -> bool:
+        """Store the job for a worker, to run `delay` seconds from now at the earliest. False
+        when `queueing_lock` is given and a job with it is already waiting (periodic ticks use
+        this not to pile up). Raises QueueUnavailable when the job could not be stored."""
         deferrer = self.app.configure_task(
-            job.task, queue=job.queue.value, lock=job.lock(), queueing_lock=queueing_lock
+            job.task,
+            queue=job.queue.value,
+            lock=job.lock(),
+            queueing_lock=queueing_lock,
+            schedule_in={"seconds": delay} if delay > 0 else None,
         )
         arguments = {**job.arguments(), ENQUEUED_AT: time.time()}
         try:

@@ -40,5 +40,11 @@ class RetryPassingTroubles(BaseRetryStrategy):
         return wait
 
     def get_retry_decision(self, *, exception: BaseException, job: QueuedJob):
+        """None: the job ends with this error. Always for a job enqueued under a queueing lock
+        (the ticks, the reminder senders): the next job enqueued under that lock does its work,
+        and this one going back to waiting beside it would break the lock (procrastinate's
+        retry then fails, and the job is left running for good)."""
+        if job.queueing_lock is not None:
+            return None
         wait = self.wait_before_retry(exception, job.attempts)
         return None if wait is None else RetryDecision(retry_in={"seconds": wait})

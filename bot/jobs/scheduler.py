@@ -3,11 +3,16 @@
 It only ticks. What is due and what was done lives in the database (APScheduler's own job stores
 pickle state per process), and each tick's job is enqueued with a queueing lock, so with many
 workers at most one of each waits in the queue: ticks never pile up behind a slow one.
+
+Every tick runs once at start (a worker started after an outage catches up at once), then on
+whole minutes of the clock: reminders are due on the minute, so a tick just after it sends them
+without waiting for an interval that began whenever the process did.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -29,6 +34,7 @@ RETENTION_TICK_SECONDS = 6 * 3600  # what expires is forgotten within hours, whe
 
 def build_scheduler(jobs: JobQueue) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
+    this_minute = datetime.now(UTC).replace(second=0, microsecond=0)
     ticks: list[tuple[Job, float]] = [
         (RemindersDue(), REMINDER_TICK_SECONDS),
         (IdlePracticeDue(), PRACTICE_TICK_SECONDS),
@@ -44,11 +50,13 @@ def build_scheduler(jobs: JobQueue) -> BackgroundScheduler:
             enqueue_tick,
             "interval",
             seconds=seconds,
+            start_date=this_minute,
             args=[jobs, job],
             id=job.task,
             coalesce=True,
             max_instances=1,
         )
+        scheduler.add_job(enqueue_tick, args=[jobs, job], id=f"{job.task}:at-start")
     return scheduler
 
 

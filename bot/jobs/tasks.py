@@ -79,6 +79,7 @@ USE_CASES = (
     UseCase(disputes.DisputeResolutionAsked, disputes.resolve_dispute),
     UseCase(notices.Notice, notices.deliver_notice),
     UseCase(reminders.RemindersDue, reminders.send_due_reminders),
+    UseCase(reminders.WorkspaceRemindersDue, reminders.send_one_workspace),
     UseCase(housekeeping.ProcessedEventsDue, housekeeping.purge_old_event_ids),
     UseCase(housekeeping.RetentionDue, housekeeping.purge_expired_data),
     UseCase(housekeeping.WorkspaceGone, housekeeping.forget_workspace),
@@ -138,7 +139,7 @@ def _runner(use_case: UseCase, retry: RetryPassingTroubles) -> Callable[..., Non
             ):
                 use_case.run(services, job)
         except Exception as error:
-            if retry.wait_before_retry(error, context.job.attempts) is not None:
+            if retry.get_retry_decision(exception=error, job=context.job) is not None:
                 JOBS_RETRIED.labels(task=task).inc()
             else:
                 JOBS_FAILED.labels(task=task).inc()

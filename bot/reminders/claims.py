@@ -1,17 +1,16 @@
 """The delivery log: each schedule's reminder goes out once per local day, whatever the number
 of replicas and restarts.
 
-Two short transactions per tick:
-
-1. `record_due_deliveries` inserts one row per schedule and due local date. The unique
-   (schedule_id, local_date) turns a second replica's insert into a no-op. A date to send is
-   inserted as `claimed` with no owner and an already expired lease, i.e. free to claim; a date
-   missed beyond the grace period is inserted as `skipped`.
-2. `claim_next_delivery` takes a free row (status `claimed`, lease expired) and gives it a lease
-   for this worker. On PostgreSQL the row is selected `FOR UPDATE SKIP LOCKED`, so concurrent
-   replicas each take different rows without waiting for each other. A worker that crashes between
-   claim and send simply lets its lease run out, and the next tick (on any replica) claims the
-   row again.
+1. The tick's `record_due_deliveries` inserts one row per schedule and due local date. The
+   unique (schedule_id, local_date) turns a second replica's insert into a no-op. A date to send
+   is inserted as `claimed` with no owner and an already expired lease, i.e. free to claim; a
+   date missed beyond the grace period is inserted as `skipped`. `workspaces_with_free_deliveries`
+   then names the workspaces that have something to send.
+2. A workspace's sender takes its free rows one by one with `claim_next_delivery` (status
+   `claimed`, lease expired), each with a lease for this worker. On PostgreSQL the row is
+   selected `FOR UPDATE SKIP LOCKED`, so concurrent senders each take different rows without
+   waiting for each other. A worker that crashes between claim and send simply lets its lease
+   run out, and the next tick (on any replica) finds the row free again.
 
 Every later change (`mark_sent`, `extend_lease`…) only applies while the row is still claimed by
 the same worker, so a worker whose lease ran out can never overwrite the outcome of another.
@@ -30,8 +29,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, and_, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.reminders.schedule import ReminderTiming, due_dates
@@ -54,6 +53,9 @@ class ClaimedDelivery:
     due_at: datetime
     timezone: str
     skip_quiet_days: bool
+    # Taken over from a holder whose lease ran out (a crash, a post that hung): Slack may
+    # already have its message.
+    unfinished: bool
 
 
 def timing_of(schedule: ReminderSchedule) -> ReminderTiming:
@@ -72,52 +74,76 @@ def record_due_deliveries(session: Session, now: datetime, grace: timedelta) -> 
     schedules = session.scalars(
         select(ReminderSchedule).where(ReminderSchedule.paused_reason.is_(None))
     )
-    inserted = 0
-    for schedule in schedules:
+    rows = [
+        {
+            "team_id": schedule.team_id,
+            "schedule_id": schedule.id,
+            "local_date": due.local_date,
+            "due_at": due.due_at,
+            "status": DeliveryStatus.claimed if due.send else DeliveryStatus.skipped,
+            "lease_expires_at": now if due.send else None,
+            "error": None if due.send else MISSED_WHILE_DOWN,
+        }
+        for schedule in schedules
         for due in due_dates(
             timing_of(schedule),
             now,
             not_before=schedule.created_at,
             last_local_date=last_dates.get(schedule.id),
             grace=grace,
-        ):
-            row = ReminderDelivery(
-                team_id=schedule.team_id,
-                schedule_id=schedule.id,
-                local_date=due.local_date,
-                due_at=due.due_at,
-                status=DeliveryStatus.claimed if due.send else DeliveryStatus.skipped,
-                lease_expires_at=now if due.send else None,
-                error=None if due.send else MISSED_WHILE_DOWN,
-            )
-            inserted += _insert_unless_present(session, row)
-    return inserted
+        )
+    ]
+    return _insert_unless_present(session, rows) if rows else 0
 
 
-def _insert_unless_present(session: Session, row: ReminderDelivery) -> int:
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return 0  # another replica recorded this schedule's date first
-    return 1
+def _insert_unless_present(session: Session, rows: list[dict[str, object]]) -> int:
+    """Insert the rows another replica has not recorded first; returns how many. In batches
+    of many rows a statement: a burst of schedules due at once (thousands on the hour) is
+    recorded in well under a second."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(ReminderDelivery)
+        .on_conflict_do_nothing(index_elements=["schedule_id", "local_date"])
+        .returning(ReminderDelivery.id)
+    )
+    return len(session.execute(statement, rows).all())
+
+
+def workspaces_with_free_deliveries(session: Session, now: datetime) -> list[str]:
+    """The workspaces that have a delivery free to claim (the tick queues a sender for each)."""
+    return list(
+        session.scalars(
+            select(ReminderDelivery.team_id)
+            .join(ReminderSchedule, ReminderSchedule.id == ReminderDelivery.schedule_id)
+            .where(_free(now))
+            .group_by(ReminderDelivery.team_id)
+            .order_by(func.min(ReminderDelivery.due_at), ReminderDelivery.team_id)
+        )
+    )
 
 
 def claim_next_delivery(
-    session: Session, worker_id: str, now: datetime, *, lease: timedelta, grace: timedelta
+    session: Session,
+    worker_id: str,
+    team_id: str,
+    now: datetime,
+    *,
+    lease: timedelta,
+    grace: timedelta,
 ) -> ClaimedDelivery | None:
-    """Lease the oldest free delivery to `worker_id`, or None when there is none left.
+    """Lease the workspace's oldest free delivery to `worker_id`, or None when none is left.
 
-    One at a time, so that each lease only has to cover one post and replicas share a burst of
-    deliveries. Free deliveries found past the grace period are skipped on the way.
+    One at a time, so that each lease only has to cover one post. Free deliveries found past the
+    grace period are skipped on the way.
     """
     if session.get_bind().dialect.name == "sqlite":
         _note_single_replica()
-    while (found := _lock_next_free(session, now)) is not None:
+    while (found := _lock_next_free(session, team_id, now)) is not None:
         delivery, schedule = found
         if now - delivery.due_at <= grace:
+            unfinished = delivery.claimed_by is not None
             taken = _take_lease(session, delivery.id, worker_id, now, now + lease)
-            return _claimed(delivery, schedule) if taken else None
+            return _claimed(delivery, schedule, unfinished) if taken else None
         delivery.status = DeliveryStatus.skipped
         delivery.error = MISSED_WHILE_DOWN
         delivery.claimed_by = None
@@ -125,17 +151,21 @@ def claim_next_delivery(
     return None
 
 
+def _free(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        ReminderDelivery.status == DeliveryStatus.claimed,
+        ReminderDelivery.lease_expires_at <= now,
+        ReminderSchedule.paused_reason.is_(None),
+    )
+
+
 def _lock_next_free(
-    session: Session, now: datetime
+    session: Session, team_id: str, now: datetime
 ) -> tuple[ReminderDelivery, ReminderSchedule] | None:
     row = session.execute(
         select(ReminderDelivery, ReminderSchedule)
         .join(ReminderSchedule, ReminderSchedule.id == ReminderDelivery.schedule_id)
-        .where(
-            ReminderDelivery.status == DeliveryStatus.claimed,
-            ReminderDelivery.lease_expires_at <= now,
-            ReminderSchedule.paused_reason.is_(None),
-        )
+        .where(ReminderDelivery.team_id == team_id, _free(now))
         .order_by(ReminderDelivery.due_at, ReminderDelivery.id)
         .limit(1)
         .with_for_update(skip_locked=True, of=ReminderDelivery)
@@ -165,7 +195,9 @@ def _take_lease(
     return result.rowcount == 1
 
 
-def _claimed(delivery: ReminderDelivery, schedule: ReminderSchedule) -> ClaimedDelivery:
+def _claimed(
+    delivery: ReminderDelivery, schedule: ReminderSchedule, unfinished: bool
+) -> ClaimedDelivery:
     return ClaimedDelivery(
         delivery_id=delivery.id,
         schedule_id=schedule.id,
@@ -175,6 +207,7 @@ def _claimed(delivery: ReminderDelivery, schedule: ReminderSchedule) -> ClaimedD
         due_at=delivery.due_at,
         timezone=schedule.timezone,
         skip_quiet_days=schedule.skip_quiet_days,
+        unfinished=unfinished,
     )
 
 
@@ -186,6 +219,12 @@ def _note_single_replica() -> None:
 def extend_lease(session: Session, delivery_id: int, worker_id: str, until: datetime) -> bool:
     """Keep owning a delivery until `until` (e.g. while Slack asks us to wait)."""
     return _update_own(session, delivery_id, worker_id, lease_expires_at=until)
+
+
+def release_until(session: Session, delivery_id: int, worker_id: str, until: datetime) -> bool:
+    """Give a delivery up, known unposted, to be claimed again from `until` (Slack asked us to
+    wait that long): its next claim need not ask Slack whether it was posted."""
+    return _update_own(session, delivery_id, worker_id, claimed_by=None, lease_expires_at=until)
 
 
 def mark_sent(

@@ -1,8 +1,11 @@
-"""The reminder tick: record what fell due, claim it, build the digest, post it, log the outcome.
+"""The daily reminders: the tick records what fell due and names the workspaces with something
+to send; each workspace's sender claims its deliveries, builds each digest, posts it and logs
+the outcome.
 
-The scheduler calls `run_due_reminders` every minute or so on every replica; the database decides
-who sends what (see `claims`). Posting goes through a `ReminderPoster`, whose Slack
-implementation lives with the Slack glue: this package never imports Slack libraries.
+The scheduler runs the tick every minute on every replica, and the job queue runs one sender per
+workspace at a time (different workspaces at once); the database decides who sends what (see
+`claims`). Posting goes through a `ReminderPoster`, whose Slack implementation lives with the
+Slack glue: this package never imports Slack libraries.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
@@ -27,6 +30,8 @@ from bot.reminders.claims import (
     mark_sent,
     mark_skipped,
     record_due_deliveries,
+    release_until,
+    workspaces_with_free_deliveries,
 )
 from bot.reminders.digest import Digest, build_digest
 from bot.settings import Settings
@@ -35,10 +40,11 @@ from bot.store.db import Database
 logger = logging.getLogger(__name__)
 
 QUIET_DAY = "quiet day: nothing new yesterday"
-# Slack's Retry-After is usually a few seconds: wait that inside the tick. A longer wait is left
-# to the lease, which then expires when Slack lets us try again and a later tick re-claims it.
-MAX_INLINE_WAIT_SECONDS = 30.0
-MAX_POSTS_PER_TICK = 3
+# Slack's Retry-After is usually a second or two: the sender waits that out. A longer wait
+# would hold a worker slot that other workspaces need: the sender stops, the delivery is free
+# again when Slack lets us try again, and the sender runs again then.
+MAX_INLINE_WAIT_SECONDS = 5.0
+MAX_POSTS_PER_DELIVERY = 3
 
 
 class RateLimited(Exception):
@@ -58,8 +64,14 @@ class ChannelGone(Exception):
 
 
 class ReminderPoster(Protocol):
-    def post(self, team_id: str, channel_id: str, digest: Digest) -> str:
-        """Post the reminder and return the message ts; raises RateLimited or ChannelGone."""
+    def post(self, claim: ClaimedDelivery, digest: Digest) -> str:
+        """Post the reminder, marked with its delivery, and return the message ts; raises
+        RateLimited or ChannelGone."""
+        ...
+
+    def find_posted(self, claim: ClaimedDelivery) -> str | None:
+        """The ts of the message already posted for this delivery since it was due, if any;
+        raises RateLimited or ChannelGone."""
         ...
 
 
@@ -67,12 +79,63 @@ class Outcome(StrEnum):
     sent = "sent"
     skipped = "skipped"
     failed = "failed"
-    retry_later = "retry_later"  # still claimed; retried once the lease expires
+    retry_later = "retry_later"  # still claimed; free again once the lease expires
+
+
+@dataclass
+class WorkspaceRun:
+    """What one run of a workspace's sender did, and when to run it again if Slack said."""
+
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    retry_after: float | None = None
 
 
 def default_worker_id() -> str:
     """Names this process in `claimed_by`, so a log line shows which replica holds a claim."""
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def record_due_reminders(
+    db: Database, clock: Callable[[], datetime], settings: Settings
+) -> list[str]:
+    """The tick: record every delivery that fell due; returns the workspaces with deliveries
+    free to send, oldest due first."""
+    now = clock()
+    with db.session() as session:
+        planned = record_due_deliveries(session, now, _grace(settings))
+    REMINDERS.labels(outcome="planned").inc(planned)
+    with db.session() as session:
+        return workspaces_with_free_deliveries(session, now)
+
+
+def send_workspace_reminders(
+    db: Database,
+    poster: ReminderPoster,
+    clock: Callable[[], datetime],
+    settings: Settings,
+    *,
+    team_id: str,
+    worker_id: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> WorkspaceRun:
+    """Send the workspace's free deliveries one by one, until none is left or Slack asks for a
+    longer wait (`retry_after`: that delivery is free again then)."""
+    now, grace = clock(), _grace(settings)
+    sender = _Sender(db, poster, clock, settings, worker_id, sleep)
+    run = WorkspaceRun()
+    # Claims are judged against the run's start: a delivery left to wait (its lease now ends
+    # later than that) is not claimed again within the same run.
+    while (claim := sender.claim_next(team_id, now, grace)) is not None:
+        try:
+            outcome = sender.deliver_logged(claim)
+        except RateLimited as limited:
+            run.outcomes[Outcome.retry_later] += 1
+            run.retry_after = limited.retry_after
+            break
+        run.outcomes[outcome] += 1
+        if outcome is not Outcome.retry_later:
+            REMINDERS.labels(outcome=outcome.value).inc()
+    return run
 
 
 def run_due_reminders(
@@ -84,26 +147,23 @@ def run_due_reminders(
     worker_id: str,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Counter[Outcome]:
-    """One tick: send every reminder that is due and not yet handled; returns the outcomes."""
-    grace = timedelta(minutes=settings.reminder_grace_minutes)
-    now = clock()
-    with db.session() as session:
-        planned = record_due_deliveries(session, now, grace)
-    REMINDERS.labels(outcome="planned").inc(planned)
-    tick = _Tick(db, poster, clock, settings, worker_id, sleep)
+    """The tick and every workspace's sender in turn, in this thread (the sandbox's reminder
+    button; tests with their own clock); returns the outcomes."""
     outcomes: Counter[Outcome] = Counter()
-    # Claims are judged against the tick's start: a delivery left to wait (its lease now ends
-    # later than that) is not claimed again within the same tick.
-    while (claim := tick.claim_next(now, grace)) is not None:
-        outcome = tick.deliver_logged(claim)
-        outcomes[outcome] += 1
-        if outcome is not Outcome.retry_later:
-            REMINDERS.labels(outcome=outcome.value).inc()
+    for team_id in record_due_reminders(db, clock, settings):
+        run = send_workspace_reminders(
+            db, poster, clock, settings, team_id=team_id, worker_id=worker_id, sleep=sleep
+        )
+        outcomes += run.outcomes
     return outcomes
 
 
+def _grace(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.reminder_grace_minutes)
+
+
 @dataclass(frozen=True)
-class _Tick:
+class _Sender:
     db: Database
     poster: ReminderPoster
     clock: Callable[[], datetime]
@@ -111,21 +171,31 @@ class _Tick:
     worker_id: str
     sleep: Callable[[float], None]
 
-    def claim_next(self, now: datetime, grace: timedelta) -> ClaimedDelivery | None:
+    def claim_next(self, team_id: str, now: datetime, grace: timedelta) -> ClaimedDelivery | None:
         with self.db.session() as session:
-            return claim_next_delivery(session, self.worker_id, now, lease=self.lease, grace=grace)
+            return claim_next_delivery(
+                session, self.worker_id, team_id, now, lease=self.lease, grace=grace
+            )
 
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.settings.claim_lease_seconds)
 
     def deliver_logged(self, claim: ClaimedDelivery) -> Outcome:
+        """The outcome; raises RateLimited when Slack asked for a longer wait."""
         try:
             outcome = self.deliver(claim)
+        except RateLimited:
+            self._log(claim, Outcome.retry_later)
+            raise
         except Exception:
             # One broken delivery must not stop the others; its lease expires and it is retried.
             logger.exception("reminder delivery %s failed unexpectedly", claim.delivery_id)
             outcome = Outcome.retry_later
+        self._log(claim, outcome)
+        return outcome
+
+    def _log(self, claim: ClaimedDelivery, outcome: Outcome) -> None:
         logger.info(
             "reminder delivery %s for %s/%s on %s: %s",
             claim.delivery_id,
@@ -134,7 +204,6 @@ class _Tick:
             claim.local_date,
             outcome,
         )
-        return outcome
 
     def deliver(self, claim: ClaimedDelivery) -> Outcome:
         with self.db.session() as session:
@@ -152,6 +221,10 @@ class _Tick:
             with self.db.session() as session:
                 mark_skipped(session, claim.delivery_id, self.worker_id, QUIET_DAY)
             return Outcome.skipped
+        # The previous holder may have crashed after Slack took its post and before it could
+        # record it: the message is looked for rather than posted twice.
+        if claim.unfinished and (message_ts := self.poster.find_posted(claim)) is not None:
+            return self._mark_sent(claim, digest, message_ts)
         return self.post(claim, digest)
 
     def post(self, claim: ClaimedDelivery, digest: Digest) -> Outcome:
@@ -159,14 +232,16 @@ class _Tick:
         while True:
             attempt += 1
             try:
-                message_ts = self.poster.post(claim.team_id, claim.channel_id, digest)
+                message_ts = self.poster.post(claim, digest)
             except RateLimited as limited:
-                # At least a second: a lease ending at the tick's start would be claimed again
-                # within the same tick.
-                retry_at = self.clock() + timedelta(seconds=max(limited.retry_after, 1.0))
-                if attempt >= MAX_POSTS_PER_TICK or limited.retry_after > MAX_INLINE_WAIT_SECONDS:
-                    self._extend_lease(claim, until=retry_at)
-                    return Outcome.retry_later
+                # At least a second: a lease ending at the run's start would be claimed again
+                # within the same run.
+                wait = max(limited.retry_after, 1.0)
+                retry_at = self.clock() + timedelta(seconds=wait)
+                if attempt >= MAX_POSTS_PER_DELIVERY or wait > MAX_INLINE_WAIT_SECONDS:
+                    with self.db.session() as session:
+                        release_until(session, claim.delivery_id, self.worker_id, retry_at)
+                    raise RateLimited(wait) from limited
                 self._extend_lease(claim, until=retry_at + self.lease)
                 self.sleep(limited.retry_after)
                 continue
@@ -176,16 +251,19 @@ class _Tick:
                         session, claim.delivery_id, self.worker_id, claim.schedule_id, gone.reason
                     )
                 return Outcome.failed
-            with self.db.session() as session:
-                mark_sent(
-                    session,
-                    claim.delivery_id,
-                    self.worker_id,
-                    message_ts=message_ts,
-                    tip_id=digest.tip.id,
-                    now=self.clock(),
-                )
-            return Outcome.sent
+            return self._mark_sent(claim, digest, message_ts)
+
+    def _mark_sent(self, claim: ClaimedDelivery, digest: Digest, message_ts: str) -> Outcome:
+        with self.db.session() as session:
+            mark_sent(
+                session,
+                claim.delivery_id,
+                self.worker_id,
+                message_ts=message_ts,
+                tip_id=digest.tip.id,
+                now=self.clock(),
+            )
+        return Outcome.sent
 
     def _extend_lease(self, claim: ClaimedDelivery, *, until: datetime) -> None:
         with self.db.session() as session:

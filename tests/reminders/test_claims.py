@@ -31,7 +31,7 @@ def record_and_claim(db: Database, worker: str, now: datetime = NOW) -> list[int
     claimed = []
     while True:
         with db.session() as session:
-            claim = claim_next_delivery(session, worker, now, lease=LEASE, grace=GRACE)
+            claim = claim_next_delivery(session, worker, "T1", now, lease=LEASE, grace=GRACE)
         if claim is None:
             return claimed
         claimed.append(claim.delivery_id)
@@ -130,11 +130,13 @@ def test_a_claim_in_progress_is_skipped_not_waited_for(
     with database.session() as session:
         record_due_deliveries(session, NOW, GRACE)
     with database.session() as session:
-        assert claim_next_delivery(session, "worker-a", NOW, lease=LEASE, grace=GRACE)
+        assert claim_next_delivery(session, "worker-a", "T1", NOW, lease=LEASE, grace=GRACE)
         # Worker A has not committed: its row is locked. B must skip it, not block on it.
         with second_replica.session() as other:
             other.execute(text("SET LOCAL lock_timeout = '2s'"))
-            assert claim_next_delivery(other, "worker-b", NOW, lease=LEASE, grace=GRACE) is None
+            assert (
+                claim_next_delivery(other, "worker-b", "T1", NOW, lease=LEASE, grace=GRACE) is None
+            )
     assert record_and_claim(second_replica, "worker-b") == []
 
 

@@ -8,12 +8,15 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.reminders.claims import ClaimedDelivery
 from bot.reminders.delivery import (
     QUIET_DAY,
     ChannelGone,
     Outcome,
     RateLimited,
+    record_due_reminders,
     run_due_reminders,
+    send_workspace_reminders,
 )
 from bot.reminders.digest import Digest, load_tips
 from bot.settings import Settings, load_settings
@@ -30,12 +33,20 @@ class FakePoster:
     def __init__(self, *reactions: Exception) -> None:
         self.reactions = list(reactions)
         self.posts: list[tuple[str, str, Digest]] = []
+        self.ts_of: dict[int, str] = {}  # delivery -> its message in Slack
+        self.crash_after_posting = False
 
-    def post(self, team_id: str, channel_id: str, digest: Digest) -> str:
+    def post(self, claim: ClaimedDelivery, digest: Digest) -> str:
         if self.reactions:
             raise self.reactions.pop(0)
-        self.posts.append((team_id, channel_id, digest))
-        return f"{1700000000 + len(self.posts)}.000100"
+        self.posts.append((claim.team_id, claim.channel_id, digest))
+        self.ts_of[claim.delivery_id] = f"{1700000000 + len(self.posts)}.000100"
+        if self.crash_after_posting:
+            raise ConnectionResetError("Slack took it; the answer never came back")
+        return self.ts_of[claim.delivery_id]
+
+    def find_posted(self, claim: ClaimedDelivery) -> str | None:
+        return self.ts_of.get(claim.delivery_id)
 
 
 class Clock:
@@ -110,7 +121,7 @@ def test_a_long_rate_limit_keeps_the_claim_until_slack_allows_a_retry(
     poster, clock = FakePoster(RateLimited(120)), Clock(DUE)
     assert tick(database, poster, clock, settings) == {Outcome.retry_later: 1}
     delivery = the_delivery(database)
-    assert (delivery.status, delivery.claimed_by) == (DeliveryStatus.claimed, "worker-a")
+    assert (delivery.status, delivery.claimed_by) == (DeliveryStatus.claimed, None)  # given up
     assert delivery.lease_expires_at == DUE + timedelta(seconds=120)
     clock.now += timedelta(seconds=60)
     assert tick(database, poster, clock, settings, worker="worker-b") == {}
@@ -118,6 +129,34 @@ def test_a_long_rate_limit_keeps_the_claim_until_slack_allows_a_retry(
     assert tick(database, poster, clock, settings, worker="worker-b") == {Outcome.sent: 1}
     assert len(poster.posts) == 1
     assert the_delivery(database).attempts == 2
+
+
+def test_a_workspace_sender_sends_its_own_and_stops_when_slack_asks_for_a_long_wait(
+    database: Database, add_schedule: AddSchedule, settings: Settings
+) -> None:
+    for channel in ("C1", "C2", "C3"):
+        add_schedule(channel_id=channel, team_id="T-busy")
+    add_schedule(channel_id="C-other", team_id="T-other")
+    clock = Clock(DUE)
+    assert record_due_reminders(database, clock, settings) == ["T-busy", "T-other"]
+    poster = FakePoster(RateLimited(59))
+
+    def send_busy():
+        return send_workspace_reminders(
+            database, poster, clock, settings, team_id="T-busy", worker_id="w", sleep=clock.sleep
+        )
+
+    run = send_busy()
+    assert (dict(run.outcomes), run.retry_after, clock.slept) == ({Outcome.retry_later: 1}, 59, [])
+    clock.now += timedelta(seconds=59)  # when the queue runs the sender again
+    run = send_busy()
+    assert (dict(run.outcomes), run.retry_after) == ({Outcome.sent: 3}, None)
+    assert sorted(channel for _, channel, _ in poster.posts) == ["C1", "C2", "C3"]
+    with database.session() as session:
+        other = session.scalars(
+            select(ReminderDelivery).where(ReminderDelivery.team_id == "T-other")
+        )
+        assert [row.status for row in other] == [DeliveryStatus.claimed]  # its own sender's
 
 
 def test_a_channel_that_is_gone_fails_the_delivery_and_pauses_the_schedule(
@@ -146,6 +185,21 @@ def test_a_crash_before_sending_is_retried_when_the_lease_expires(
     clock.now += timedelta(seconds=1)
     assert tick(database, poster, clock, settings, worker="worker-b") == {Outcome.sent: 1}
     assert the_delivery(database).claimed_by == "worker-b"
+
+
+def test_a_crash_after_slack_took_the_post_is_not_posted_again(
+    database: Database, add_schedule: AddSchedule, settings: Settings
+) -> None:
+    add_schedule()
+    poster, clock = FakePoster(), Clock(DUE)
+    poster.crash_after_posting = True
+    assert tick(database, poster, clock, settings) == {Outcome.retry_later: 1}
+    poster.crash_after_posting = False
+    clock.now += timedelta(seconds=300)
+    assert tick(database, poster, clock, settings, worker="worker-b") == {Outcome.sent: 1}
+    assert len(poster.posts) == 1
+    delivery = the_delivery(database)
+    assert (delivery.status, delivery.message_ts) == (DeliveryStatus.sent, "1700000001.000100")
 
 
 def test_down_past_the_grace_period_the_reminder_is_skipped(

@@ -296,9 +296,12 @@ class FakeSlack:
         chat.postMessage (about 1 a second per channel); None lifts the limit."""
         self._web_api.rate_limiter.set_per_channel(method, calls_per_second)
 
-    def rate_limit_per_workspace(self, method: str, calls_per_minute: int | None) -> None:
-        """Answer 429 past `calls_per_minute` in any 60 s from one workspace's token."""
-        self._web_api.rate_limiter.set_per_workspace(method, calls_per_minute)
+    def rate_limit_per_workspace(
+        self, method: str, calls_per_minute: int | None, *, window_seconds: float = 60.0
+    ) -> None:
+        """Answer 429 past `calls_per_minute` in any 60 s from one workspace's token; a shorter
+        `window_seconds` is for tests that cannot wait out Slack's minute."""
+        self._web_api.rate_limiter.set_per_workspace(method, calls_per_minute, window_seconds)
 
     # ---------------------------------------------------------------- many installs
 

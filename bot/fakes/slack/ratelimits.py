@@ -31,9 +31,12 @@ class RateLimiter:
         """All callers together: at most `calls_per_minute` in any 60 s."""
         self._set(method, "tier", calls_per_minute, 60.0)
 
-    def set_per_workspace(self, method: str, calls_per_minute: int | None) -> None:
-        """Each workspace (bot token) apart: at most `calls_per_minute` in any 60 s."""
-        self._set(method, "workspace", calls_per_minute, 60.0)
+    def set_per_workspace(
+        self, method: str, calls_per_minute: int | None, window_seconds: float = 60.0
+    ) -> None:
+        """Each workspace (bot token) apart: at most `calls_per_minute` in any 60 s (or in any
+        `window_seconds`)."""
+        self._set(method, "workspace", calls_per_minute, window_seconds)
 
     def set_per_channel(self, method: str, calls_per_second: int | None) -> None:
         """Each channel of each workspace apart: at most `calls_per_second` in any second."""
