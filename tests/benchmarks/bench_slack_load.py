@@ -153,7 +153,7 @@ class BotProcess:
             self.worker_processes.append(
                 subprocess.Popen(
                     [sys.executable, "-m", "bot", "worker"],
-                    env=self.env,
+                    env={**self.env, "PORT": str(free_port())},  # each serves its own probes
                     cwd=self.cwd,
                     stdout=worker_log,
                     stderr=subprocess.STDOUT,
