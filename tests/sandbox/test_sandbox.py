@@ -24,9 +24,10 @@ from bot.blocks.critique import USEFUL_ACTION
 from bot.cli import build_parser
 from bot.cli.sandbox import open_browser
 from bot.sandbox import Sandbox
-from bot.sandbox.runtime import COACHING_EMOJI, EVENT_TYPES
+from bot.sandbox.runtime import EVENT_TYPES
 from bot.sandbox.server import BadRequest, SandboxPage
 from bot.store.models import CritiqueFeedback, FeedbackKind
+from tests.sandbox.demo import critique_the_calm_down_reply
 
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack-app-manifest.yml"
 
@@ -100,24 +101,9 @@ def test_a_reaction_on_the_bots_message_and_a_double_click_answer_each_click(
 
 
 def test_a_double_click_on_useful_stores_one_rating(sandbox: Sandbox, page: SandboxPage) -> None:
-    support, ana = sandbox.workspace.support, sandbox.workspace.users["ana"]
+    ana = sandbox.workspace.users["ana"]
     dm = sandbox.workspace.dms[ana]
-    [root] = [
-        m
-        for m in page.state("lee")["conversations"][support]["messages"]
-        if "birthday present" in m["text"]
-    ]
-    [reply] = [r for r in root["replies"] if "Calm down" in r["text"]]
-    page.act(
-        "react",
-        {
-            "as": "lee",
-            "channel": support,
-            "ts": reply["ts"],
-            "thread_ts": root["ts"],
-            "name": COACHING_EMOJI,
-        },
-    )
+    critique_the_calm_down_reply(sandbox, page)
 
     def useful_button() -> tuple[str, str] | None:
         for message in page.state("ana")["conversations"][dm]["messages"]:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.sandbox import Sandbox
-from bot.sandbox.runtime import COACHING_EMOJI
 from bot.sandbox.server import SandboxPage
 from bot.store.models import PracticeSession
+from tests.sandbox.demo import critique_the_calm_down_reply
 
 WAIT = 10.0
 SCENARIO = "airline-refund-eight-weeks"
@@ -21,29 +21,6 @@ SCENARIO = "airline-refund-eight-weeks"
 @pytest.fixture
 def page(sandbox: Sandbox) -> SandboxPage:
     return SandboxPage(sandbox)
-
-
-def critique_the_calm_down_reply(sandbox: Sandbox, page: SandboxPage) -> None:
-    """Lee reacts to Ana's poor demo reply; Ana gets its critique in her DM."""
-    support, ana = sandbox.workspace.support, sandbox.workspace.users["ana"]
-    [root] = [
-        m
-        for m in page.state("lee")["conversations"][support]["messages"]
-        if "birthday present" in m["text"]
-    ]
-    [reply] = [r for r in root["replies"] if "Calm down" in r["text"]]
-    page.act(
-        "react",
-        {
-            "as": "lee",
-            "channel": support,
-            "ts": reply["ts"],
-            "thread_ts": root["ts"],
-            "name": COACHING_EMOJI,
-        },
-    )
-    dm = sandbox.workspace.dms[ana]
-    sandbox.fake.wait_until(lambda: page.state("ana")["conversations"][dm]["messages"], WAIT)
 
 
 def start_practice(sandbox: Sandbox, page: SandboxPage) -> None:
