@@ -148,7 +148,7 @@ def storage(db_kind: str, count: int) -> dict:
     from sqlalchemy import func, select, text
 
     from bot.coaching.practice.service import PracticeSessions
-    from bot.coaching.reviews import ReviewedMessage, request_critique
+    from bot.coaching.reviews import ReviewedMessage, request_critique, review_state
     from bot.store.db import Database
     from bot.store.migrations import upgrade_to_head
     from bot.store.models import Base
@@ -192,7 +192,10 @@ def storage(db_kind: str, count: int) -> dict:
                 text=reply_of_length(400),
                 customer_messages=(CUSTOMER,),
             )
-            request_critique(db, engine, message, "U0LEAD", "reaction")
+            state = review_state(
+                db, message.team_id, message.channel_id, message.message_ts, "U0LEAD"
+            )
+            request_critique(db, engine, message, "U0LEAD", "reaction", state)
         critique_rows, critique_bytes = measure()
 
         sessions = PracticeSessions.from_settings(db, settings)
@@ -226,7 +229,8 @@ def storage(db_kind: str, count: int) -> dict:
             "bytes": round((turn_bytes - critique_bytes) * scale),
         },
         "practice_sessions": user,
-        "note": "critiques of 400-character replies with the text stored (the default); a "
+        "note": "critiques of 400-character replies, scores only (the default; `/practice "
+        "store-text on` keeps the text too); a "
         "practice turn is the agent's reply and the customer's answer, in sessions of <= 20",
     }
 
