@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -179,6 +180,18 @@ def bot_settings(fake: FakeSlack, database_url: str, **overrides: object) -> Set
         "database_url": database_url,
     }
     return load_settings(_env_file=None, **(defaults | overrides))
+
+
+def oauth_bot_settings(fake: FakeSlack, database_url: str) -> Settings:
+    """A bot installed to workspaces through OAuth: no bot token of its own, tokens encrypted."""
+    return bot_settings(
+        fake,
+        database_url,
+        slack_bot_token=None,
+        slack_client_id="111.222",
+        slack_client_secret="client-secret",
+        encryption_key=Fernet.generate_key().decode(),
+    )
 
 
 @dataclass

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
+from sqlalchemy.orm import Session
+
 from bot.metrics import REMINDERS
 from bot.reminders.claims import (
     ClaimedDelivery,
@@ -158,6 +160,22 @@ def run_due_reminders(
     return outcomes
 
 
+def claimed_digest(
+    session: Session, claim: ClaimedDelivery, now: datetime, unanswered_after: timedelta
+) -> Digest:
+    """The reminder a claimed delivery posts."""
+    return build_digest(
+        session,
+        team_id=claim.team_id,
+        channel_id=claim.channel_id,
+        schedule_id=claim.schedule_id,
+        local_date=claim.local_date,
+        timezone=claim.timezone,
+        now=now,
+        unanswered_after=unanswered_after,
+    )
+
+
 def _grace(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.reminder_grace_minutes)
 
@@ -207,16 +225,8 @@ class _Sender:
 
     def deliver(self, claim: ClaimedDelivery) -> Outcome:
         with self.db.session() as session:
-            digest = build_digest(
-                session,
-                team_id=claim.team_id,
-                channel_id=claim.channel_id,
-                schedule_id=claim.schedule_id,
-                local_date=claim.local_date,
-                timezone=claim.timezone,
-                now=self.clock(),
-                unanswered_after=timedelta(hours=self.settings.unanswered_after_hours),
-            )
+            unanswered_after = timedelta(hours=self.settings.unanswered_after_hours)
+            digest = claimed_digest(session, claim, self.clock(), unanswered_after)
         if digest.quiet and claim.skip_quiet_days:
             with self.db.session() as session:
                 mark_skipped(session, claim.delivery_id, self.worker_id, QUIET_DAY)

@@ -200,6 +200,16 @@ class BotProcess:
                 process.wait()
 
 
+def slack_env(fake: FakeSlack) -> dict[str, str]:
+    """This shell's environment without its Slack and OpenAI settings, and the fake Slack's."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))},
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+    }
+
+
 def our_bot(
     fake: FakeSlack,
     stub: OpenAIStub,
@@ -212,10 +222,7 @@ def our_bot(
 ) -> BotProcess:
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))},
-        "SLACK_BOT_TOKEN": fake.bot_token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.api_url,
+        **slack_env(fake),
         "DATABASE_URL": database_url,
         "OPENAI_API_KEY": "bench-key",
         "OPENAI_BASE_URL": stub.base_url,
@@ -240,10 +247,7 @@ def peer_bot(
 ) -> BotProcess:
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_"))},
-        "SLACK_BOT_TOKEN": fake.bot_token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake.api_url,
+        **slack_env(fake),
         "OPENAI_API_KEY": "bench-key",
         "OPENAI_API_BASE": stub.base_url,
         "SLACK_APP_LOG_LEVEL": "WARNING",

@@ -5,28 +5,20 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
 
 from bot.fakes.slack import FakeSlack
 from bot.services import Services
 from bot.slack.clients import token_cipher
 from bot.store.installations import EncryptedInstallationStore
-from tests.conftest import bot_settings, serving
+from tests.conftest import oauth_bot_settings, serving
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def oauth_bot(fake_slack: FakeSlack, database_url: str):
-    settings = bot_settings(
-        fake_slack,
-        database_url,
-        slack_bot_token=None,
-        slack_client_id="111.222",
-        slack_client_secret="client-secret",
-        encryption_key=Fernet.generate_key().decode(),
-    )
+    settings = oauth_bot_settings(fake_slack, database_url)
     services = Services.from_settings(settings)
     with serving(services) as base_url:
         yield services, base_url

@@ -12,15 +12,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store import Installation
 from sqlalchemy import select
 
 from bot.fakes.slack import FakeSlack
 from bot.fakes.slack.webapi import ApiCall
 from bot.reminders.claims import ClaimedDelivery
-from bot.reminders.delivery import MAX_INLINE_WAIT_SECONDS
-from bot.reminders.digest import Digest, build_digest
+from bot.reminders.delivery import MAX_INLINE_WAIT_SECONDS, claimed_digest
 from bot.services import Services
 from bot.slack.clients import token_cipher
 from bot.slack.reminders import RemindersDue, WorkspaceRemindersDue, reminder_poster
@@ -28,7 +26,7 @@ from bot.store.base import utcnow
 from bot.store.db import Database
 from bot.store.installations import EncryptedInstallationStore
 from bot.store.models import DeliveryStatus, ReminderDelivery, ReminderSchedule
-from tests.conftest import bot_settings, serving
+from tests.conftest import bot_settings, oauth_bot_settings, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -40,14 +38,7 @@ PER_WINDOW, WINDOW_SECONDS = 2, MAX_INLINE_WAIT_SECONDS + 2
 
 @pytest.fixture
 def bot(fake_slack: FakeSlack, database_url: str) -> Iterator[Services]:
-    settings = bot_settings(
-        fake_slack,
-        database_url,
-        slack_bot_token=None,
-        slack_client_id="111.222",
-        slack_client_secret="client-secret",
-        encryption_key=Fernet.generate_key().decode(),
-    )
+    settings = oauth_bot_settings(fake_slack, database_url)
     services = Services.from_settings(settings)
     with serving(services):
         yield services
@@ -165,22 +156,9 @@ def test_a_sender_taking_over_finds_the_reminder_slack_already_has(
     assert poster.find_posted(claim) is None
 
     with database.session() as session:
-        digest = build_digest_for(session, claim)
+        digest = claimed_digest(session, claim, utcnow(), timedelta(hours=4))
     ts = poster.post(claim, digest)
     fake_slack.user_posts(other, channel, "a later message")
 
     assert poster.find_posted(claim) == ts
     assert poster.find_posted(replace(claim, delivery_id=8)) is None
-
-
-def build_digest_for(session, claim: ClaimedDelivery) -> Digest:
-    return build_digest(
-        session,
-        team_id=claim.team_id,
-        channel_id=claim.channel_id,
-        schedule_id=claim.schedule_id,
-        local_date=claim.local_date,
-        timezone=claim.timezone,
-        now=utcnow(),
-        unanswered_after=timedelta(hours=4),
-    )
